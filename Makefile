@@ -1,0 +1,58 @@
+# Two entry points: `make run` (demo server) and `make test` (whole suite on PostgreSQL).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Newest Python >= 3.12 we can find (Django 6.1 needs it), else any python3 >= 3.11 (Django 5.2 LTS).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+# The suite runs against a real PostgreSQL server; pytest-django creates and drops test_<name>.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdrapi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help venv run test test-sqlite lint fmt clean
+
+help:
+	@echo "make run          virtualenv, install, migrate, demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test         virtualenv, install, whole suite on PostgreSQL ($(TEST_DATABASE_URL))"
+	@echo "make test-sqlite  the same suite on SQLite (PostgreSQL-only tests skip)"
+	@echo "make lint         ruff check + ruff format --check"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found; set PYTHON=/path/to/python3" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP)
+
+# The demo server runs with DEBUG on unless the environment says otherwise.
+run: export DEBUG ?= 1
+run: venv
+	$(BIN)/python manage.py migrate --no-input --verbosity 0
+	$(BIN)/python manage.py demo_setup --host $(HOST) --port $(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	CDRAPI_EXPECT_POSTGRES=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+test-sqlite: venv
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

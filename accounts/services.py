@@ -1,0 +1,110 @@
+"""Writes on accounts and credentials; commands and the admin call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import secrets as creds
+from accounts.models import SCOPES, Account, BearerToken
+
+
+@dataclass(frozen=True)
+class IssuedAccount:
+    account: Account
+    auth_token: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: BearerToken
+    secret: str
+
+
+def account_create(
+    *, name: str, parent: Account | None = None, timezone_name: str = "UTC"
+) -> IssuedAccount:
+    """Create a main account (no parent) or a subaccount; return it with its auth token."""
+    if parent is not None and not parent.is_active:
+        raise ValidationError(f"Parent account {parent.auth_id} is deactivated.")
+    account = Account(name=name, parent=parent, timezone=timezone_name)
+    token = account.set_auth_token()
+    account.full_clean(exclude=["auth_id", "auth_token_digest"])
+    account.save()
+    return IssuedAccount(account=account, auth_token=token)
+
+
+def account_rotate_auth_token(*, account: Account) -> str:
+    """Replace the account's auth token; the old one stops working at once."""
+    token = account.set_auth_token()
+    account.save(update_fields=["auth_token_digest", "auth_token_rotated_at"])
+    return token
+
+
+def account_deactivate(*, account: Account) -> None:
+    """Deactivate an account and its whole subtree: their credentials stop working."""
+    ids = Account.objects.subtree_ids(account.pk)
+    Account.objects.filter(pk__in=ids).update(is_active=False)
+    account.is_active = False
+
+
+def parse_scopes(raw: str | list[str]) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else raw
+    scopes = sorted({s.strip() for s in items if s.strip()})
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise ValidationError(
+            f"Unknown scope(s) {', '.join(unknown)}; valid scopes are {', '.join(SCOPES)}."
+        )
+    if not scopes:
+        raise ValidationError(f"Give at least one scope of {', '.join(SCOPES)}.")
+    return scopes
+
+
+def token_create(
+    *,
+    account: Account,
+    scopes: list[str],
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """Mint a bearer token; the secret is returned once and only its digest is stored."""
+    secret = creds.new_bearer_token()
+    token = BearerToken.objects.create(
+        account=account,
+        name=name,
+        digest=creds.digest(secret),
+        scopes=parse_scopes(scopes),
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def token_revoke(*, token: BearerToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def token_rotate(*, token: BearerToken) -> IssuedToken:
+    """Revoke a token and mint its replacement with the same scopes, name and expiry."""
+    token_revoke(token=token)
+    return token_create(
+        account=token.account, scopes=token.scopes, name=token.name, expires_at=token.expires_at
+    )
+
+
+def token_lookup(secret: str) -> BearerToken | None:
+    """The usable token whose digest matches `secret`, or None.
+
+    The lookup is by digest (an index hit); equal digests imply equal secrets, and the
+    secret itself is never compared or stored.
+    """
+    return (
+        BearerToken.objects.usable().select_related("account").filter(digest=creds.digest(secret))
+    ).first()

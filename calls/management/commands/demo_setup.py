@@ -1,0 +1,50 @@
+from itertools import islice
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from accounts.models import Account
+from accounts.services import account_create, account_rotate_auth_token
+from calls.models import Call
+from calls.services import call_bulk_insert
+from calls.synthetic import CallGenerator
+
+MAIN_NAME = "Demo main account"
+SUB_NAME = "Demo subaccount"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (once) a demo main account with a subaccount and a few thousand calls over "
+        "the last 100 days; print fresh demo credentials and a ready curl line."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--calls", type=int, default=4000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    @transaction.atomic
+    def handle(self, *args, calls: int, host: str, port: str, **opts) -> None:
+        main = Account.objects.filter(name=MAIN_NAME, parent=None).first()
+        if main is None:
+            main = account_create(name=MAIN_NAME).account
+            account_create(name=SUB_NAME, parent=main)
+        sub = main.subaccounts.order_by("pk").first()
+        if not Call.objects.filter(account__in=[main, sub]).exists():
+            generator = CallGenerator(account_ids=[main.pk, sub.pk], weights=[3, 1], days=100)
+            stored = call_bulk_insert(rows=islice(generator, calls))
+            self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
+        # Secrets are stored hashed, so the only way to show working ones is to rotate.
+        main_token = account_rotate_auth_token(account=main)
+        sub_token = account_rotate_auth_token(account=sub)
+        base = f"http://{host}:{port}"
+        url = f"{base}/v1/Account/{main.auth_id}/Call/?limit=2"
+        self.stdout.write(
+            "\nDemo credentials (rotated on every `make run`):\n"
+            f"  main account  auth_id {main.auth_id}  auth_token {main_token}\n"
+            f"  subaccount    auth_id {sub.auth_id}  auth_token {sub_token}\n\n"
+            "Try:\n"
+            f"  curl -u {main.auth_id}:{main_token} '{url}'\n"
+            f"Admin: {base}/admin/  (make a login: .venv/bin/python manage.py createsuperuser)\n"
+        )

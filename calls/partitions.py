@@ -1,0 +1,176 @@
+"""PostgreSQL range partitions of the call table, by `end_time`.
+
+Why weekly (CALLS_PARTITION_DAYS=7): planning cost grows with the partitions a query
+touches; a 30-day window touches 5-6 weekly partitions but 31 daily ones (see
+bench/partition_planning.py and the README). Partitions are aligned on Mondays UTC
+(epoch-aligned for other widths) so that every process computes the same bounds.
+
+A DEFAULT partition catches any row whose week has no partition yet (far past, far
+future), so an insert never fails for want of a partition. When a partition is later
+created for a range that the default partition holds rows of, those rows are moved into
+it in the same transaction.
+
+On other databases every function here is a no-op: the table is a plain table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+TABLE = "calls_call"
+DEFAULT_PARTITION = f"{TABLE}_default"
+_EPOCH_MONDAY = date(1970, 1, 5)
+_LOCK_KEY = 0x43445250  # advisory lock: one partition writer at a time ("CDRP")
+_BOUND_RE = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
+
+
+@dataclass(frozen=True, order=True)
+class Partition:
+    start: datetime
+    end: datetime
+    name: str
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def width() -> timedelta:
+    return timedelta(days=settings.CALLS_PARTITION_DAYS)
+
+
+def bounds_for(moment: datetime) -> tuple[datetime, datetime]:
+    """The [start, end) of the partition that holds `moment` (UTC)."""
+    days = settings.CALLS_PARTITION_DAYS
+    day = moment.astimezone(UTC).date()
+    index = (day - _EPOCH_MONDAY).days // days
+    start_day = _EPOCH_MONDAY + timedelta(days=index * days)
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    return start, start + timedelta(days=days)
+
+
+def name_for(start: datetime) -> str:
+    return f"{TABLE}_p{start:%Y%m%d}"
+
+
+def existing() -> list[Partition]:
+    """The bounded partitions that exist now, oldest first (the default one excluded)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass",
+            [TABLE],
+        )
+        rows = cursor.fetchall()
+    found = []
+    for name, bound in rows:
+        match = _BOUND_RE.search(bound or "")
+        if match:
+            start, end = (datetime.fromisoformat(v).astimezone(UTC) for v in match.groups())
+            found.append(Partition(start=start, end=end, name=name))
+    return sorted(found)
+
+
+def _missing(wanted: list[tuple[datetime, datetime]], have: list[Partition]):
+    """The parts of each wanted range that no existing partition covers.
+
+    Clipping to gaps (rather than assuming aligned bounds) keeps this correct when the
+    partition width setting changes after partitions exist.
+    """
+    for start, end in wanted:
+        cursor = start
+        for part in have:
+            if part.end <= cursor or part.start >= end:
+                continue
+            if part.start > cursor:
+                yield cursor, part.start
+            cursor = max(cursor, part.end)
+        if cursor < end:
+            yield cursor, end
+
+
+def ensure(start: datetime, end: datetime) -> list[Partition]:
+    """Create every partition needed to cover [start, end); return the ones created.
+
+    Safe to run at any time, concurrently with traffic and with itself: an advisory lock
+    serialises writers, a new partition is built empty and then ATTACHed (which takes only
+    a SHARE UPDATE EXCLUSIVE lock on the parent, so reads and inserts continue), and rows
+    already caught by the default partition move into it in the same transaction.
+    """
+    if not enabled():
+        return []
+    wanted = []
+    cursor = bounds_for(start)[0]
+    while cursor < end:
+        wanted.append((cursor, cursor + width()))
+        cursor += width()
+    created = []
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        for lo, hi in list(_missing(wanted, existing())):
+            created.append(_create(lo, hi))
+    return created
+
+
+def _create(lo: datetime, hi: datetime) -> Partition:
+    name = name_for(lo)
+    with connection.cursor() as cur:
+        cur.execute(
+            f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+            "INCLUDING STORAGE)"
+        )
+        # Rows that arrived before this partition existed sit in the default partition.
+        cur.execute(
+            f'WITH moved AS (DELETE FROM "{DEFAULT_PARTITION}" '
+            "WHERE end_time >= %s AND end_time < %s RETURNING *) "
+            f'INSERT INTO "{name}" SELECT * FROM moved',
+            [lo, hi],
+        )
+        cur.execute(
+            f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)',
+            [lo, hi],
+        )
+    return Partition(start=lo, end=hi, name=name)
+
+
+def ensure_ahead(now: datetime | None = None, ahead_days: int | None = None) -> list[Partition]:
+    """Partitions from the retention line up to `ahead_days` past today."""
+    now = now or datetime.now(UTC)
+    ahead = settings.CALLS_PARTITIONS_AHEAD_DAYS if ahead_days is None else ahead_days
+    start = now - timedelta(days=settings.CALLS_RETENTION_DAYS)
+    return ensure(start, now + timedelta(days=ahead + 1))
+
+
+def ensure_for_range(lo: datetime, hi: datetime, now: datetime | None = None) -> None:
+    """Partitions for a batch of rows about to be written, clamped to a sane span.
+
+    Rows outside [retention line, now + ahead] land in the default partition, so a stray
+    timestamp in 1970 or 2999 cannot make us create thousands of partitions.
+    """
+    if not enabled():
+        return
+    now = now or datetime.now(UTC)
+    floor = now - timedelta(days=settings.CALLS_RETENTION_DAYS)
+    ceiling = now + timedelta(days=settings.CALLS_PARTITIONS_AHEAD_DAYS + 1)
+    lo, hi = max(lo, floor), min(hi + timedelta(microseconds=1), ceiling)
+    if lo < hi:
+        ensure(lo, hi)
+
+
+def partition_of_table_sql() -> list[str]:
+    """SQL that turns the plain table made by CreateModel into a partitioned one."""
+    return [
+        f"ALTER TABLE {TABLE} RENAME TO {TABLE}_plain",
+        f"CREATE TABLE {TABLE} (LIKE {TABLE}_plain INCLUDING DEFAULTS INCLUDING STORAGE) "
+        "PARTITION BY RANGE (end_time)",
+        f'CREATE TABLE "{DEFAULT_PARTITION}" PARTITION OF {TABLE} DEFAULT',
+        f"INSERT INTO {TABLE} SELECT * FROM {TABLE}_plain",
+        f"DROP TABLE {TABLE}_plain",
+        f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (call_uuid, end_time)",
+    ]

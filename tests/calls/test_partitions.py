@@ -1,0 +1,114 @@
+"""The call table on PostgreSQL: range partitions by end_time, and no row ever lost."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from calls import partitions
+from calls.models import Call
+from tests.factories import CallFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def _partition_of(call: Call) -> str:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tableoid::regclass::text FROM calls_call WHERE call_uuid = %s",
+            [call.call_uuid],
+        )
+        return cur.fetchone()[0]
+
+
+def _scanned_partitions(queryset) -> set[str]:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    return set(re.findall(r"on (calls_call_\w+)", plan))
+
+
+def test_migrate_creates_partitions_from_the_retention_line_to_weeks_ahead():
+    now = datetime.now(UTC)
+    parts = partitions.existing()
+    assert parts[0].start <= now - timedelta(days=90)
+    assert parts[-1].end >= now + timedelta(days=28)
+    assert all(p.end - p.start == timedelta(days=7) for p in parts)
+    assert all(p.start.weekday() == 0 for p in parts)  # Mondays
+
+
+def test_a_query_for_one_week_touches_only_that_weeks_partition(main_account):
+    start, end = partitions.bounds_for(datetime.now(UTC) - timedelta(days=14))
+    qs = Call.objects.filter(account=main_account, end_time__gte=start, end_time__lt=end)
+    assert _scanned_partitions(qs) == {partitions.name_for(start)}
+
+
+def test_a_seven_day_window_touches_at_most_two_partitions(main_account):
+    now = datetime.now(UTC)
+    qs = Call.objects.filter(account=main_account, end_time__gte=now - timedelta(days=7))
+    scanned = _scanned_partitions(qs.filter(end_time__lte=now))
+    assert 1 <= len(scanned) <= 2
+    assert "calls_call_default" not in scanned
+
+
+def test_rows_land_in_the_partition_of_their_end_time(main_account):
+    call = CallFactory(account=main_account, end_time=datetime.now(UTC) - timedelta(days=3))
+    assert _partition_of(call) == partitions.name_for(partitions.bounds_for(call.end_time)[0])
+
+
+def test_a_row_far_in_the_future_or_past_is_stored_not_lost(main_account):
+    future = CallFactory(account=main_account, end_time=datetime(2999, 1, 1, tzinfo=UTC))
+    past = CallFactory(account=main_account, end_time=datetime(1990, 1, 1, tzinfo=UTC))
+    assert _partition_of(future) == "calls_call_default"
+    assert _partition_of(past) == "calls_call_default"
+    assert set(Call.objects.values_list("call_uuid", flat=True)) == {
+        future.call_uuid,
+        past.call_uuid,
+    }
+
+
+def test_creating_a_partition_moves_the_rows_the_default_partition_caught(main_account):
+    later = datetime.now(UTC) + timedelta(days=200)
+    call = CallFactory(account=main_account, end_time=later)
+    assert _partition_of(call) == "calls_call_default"
+
+    created = partitions.ensure(later, later + timedelta(seconds=1))
+
+    assert [p.name for p in created] == [partitions.name_for(partitions.bounds_for(later)[0])]
+    assert _partition_of(call) == created[0].name
+    assert Call.objects.filter(pk=call.pk).count() == 1
+
+
+def test_ensure_partitions_is_idempotent(capsys):
+    call_command("ensure_partitions", "--ahead", "60")
+    first = partitions.existing()
+    call_command("ensure_partitions", "--ahead", "60")
+    assert partitions.existing() == first
+    assert "0 partition(s) created" in capsys.readouterr().out.splitlines()[-1]
+    assert first[-1].end >= datetime.now(UTC) + timedelta(days=60)
+
+
+def test_ensure_fills_only_gaps_when_the_width_changes(settings):
+    before = partitions.existing()
+    settings.CALLS_PARTITION_DAYS = 30
+    partitions.ensure_ahead(ahead_days=120)
+    after = partitions.existing()
+    for earlier, later in pairwise(after):
+        assert earlier.end <= later.start  # never overlapping
+    assert set(before) <= set(after)
+
+
+def test_bulk_insert_creates_partitions_for_its_rows(main_account):
+    from calls.services import call_bulk_insert
+    from calls.synthetic import CallGenerator
+
+    gen = CallGenerator(account_ids=[main_account.pk], days=10, seed=3)
+    rows = [gen.one() for _ in range(50)]
+    assert call_bulk_insert(rows=rows, batch_size=20) == 50
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM calls_call_default")
+        assert cur.fetchone()[0] == 0

@@ -1,0 +1,63 @@
+"""Suite-wide fixtures and the rule that PostgreSQL tests never skip in CI's PostgreSQL run."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import AccountFactory, BearerTokenFactory, SubaccountFactory
+
+EXPECT_POSTGRES = bool(os.environ.get("CDRAPI_EXPECT_POSTGRES"))
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    if EXPECT_POSTGRES and not on_postgres:
+        raise pytest.UsageError(
+            "make test runs on PostgreSQL, but DATABASE_URL points elsewhere: "
+            f"{connection.vendor}. Start PostgreSQL or use make test-sqlite."
+        )
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (partitions, EXPLAIN, COPY)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI, a skipped test in the PostgreSQL run is a failure."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if IN_CI and EXPECT_POSTGRES and reporter and reporter.stats.get("skipped"):
+        reporter.write_line(
+            f"CI: {len(reporter.stats['skipped'])} test(s) skipped on PostgreSQL; failing.",
+            red=True,
+        )
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def main_account(db):
+    return AccountFactory(name="Main")
+
+
+@pytest.fixture
+def subaccount(main_account):
+    return SubaccountFactory(parent=main_account, name="Sub")
+
+
+@pytest.fixture
+def other_account(db):
+    return AccountFactory(name="Stranger")
+
+
+@pytest.fixture
+def bearer(db):
+    """Make a token: bearer(account, scopes) -> (token row, secret)."""
+
+    def make(account, scopes=("calls.read",), **kwargs):
+        token = BearerTokenFactory(account=account, scopes=list(scopes), **kwargs)
+        return token, token.raw_secret
+
+    return make
