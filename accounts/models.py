@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
@@ -29,20 +30,47 @@ def validate_timezone(value: str) -> None:
 
 
 class AccountQuerySet(models.QuerySet):
-    def subtree_ids(self, root_id: int) -> list[int]:
-        """Ids of `root_id` and every account below it, in one query (recursive CTE).
+    def subtree(self, root_id: int) -> list[AccountNode]:
+        """`root_id` and every account below it, in one query (a recursive CTE).
 
-        Works on PostgreSQL and SQLite alike; trees are shallow, so this is cheap.
+        Works on PostgreSQL and SQLite alike. Inactive accounts are left out, and so is
+        everything below them. The root comes first.
         """
         table = Account._meta.db_table
         sql = (
-            f"WITH RECURSIVE tree(id) AS (SELECT id FROM {table} WHERE id = %s "
-            f"UNION SELECT a.id FROM {table} a JOIN tree t ON a.parent_id = t.id) "
-            "SELECT id FROM tree"
+            "WITH RECURSIVE tree(id, auth_id, parent_id, timezone, depth) AS ("
+            f"SELECT id, auth_id, parent_id, timezone, 0 FROM {table} "
+            "WHERE id = %s AND is_active "
+            "UNION ALL SELECT a.id, a.auth_id, a.parent_id, a.timezone, t.depth + 1 "
+            f"FROM {table} a "
+            "JOIN tree t ON a.parent_id = t.id WHERE a.is_active AND t.depth < 32) "
+            "SELECT id, auth_id, parent_id, timezone FROM tree ORDER BY depth, id"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [root_id])
-            return [row[0] for row in cursor.fetchall()]
+            return [AccountNode(*row) for row in cursor.fetchall()]
+
+    def subtree_ids(self, root_id: int) -> list[int]:
+        return [node.id for node in self.subtree(root_id)]
+
+
+@dataclass(frozen=True)
+class AccountNode:
+    """What request handling needs of an account in a caller's tree."""
+
+    id: int
+    auth_id: str
+    parent_id: int | None
+    timezone: str
+
+
+def nodes_below(nodes: list[AccountNode], root_id: int) -> list[AccountNode]:
+    """The part of an already-fetched tree that hangs from `root_id` (root included)."""
+    keep = {root_id}
+    for node in nodes:  # ordered by depth, so parents come before children
+        if node.parent_id in keep:
+            keep.add(node.id)
+    return [node for node in nodes if node.id in keep]
 
 
 class Account(models.Model):

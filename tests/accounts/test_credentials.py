@@ -118,6 +118,11 @@ def test_subtree_ids_reach_subaccounts_of_subaccounts(main_account, subaccount, 
     assert Account.objects.subtree_ids(subaccount.pk) == [subaccount.pk, grandchild.pk]
 
 
+def test_subtree_leaves_out_deactivated_branches(main_account, subaccount):
+    account_deactivate(account=subaccount)
+    assert Account.objects.subtree_ids(main_account.pk) == [main_account.pk]
+
+
 def test_create_account_command_prints_working_credentials(capsys):
     call_command("create_account", "Acme", "--timezone", "Europe/Paris", "--json")
     out = json.loads(capsys.readouterr().out)

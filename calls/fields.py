@@ -1,0 +1,102 @@
+"""Strict parsers for query-string values, shared by both API faces.
+
+Stricter than Django's form fields on purpose: ASCII digits only (Python's int() takes
+Arabic-Indic digits too), bounded to the database column's range (an out-of-range value
+must be a 400, not a database error), and no silent coercion of "1.0" to 1.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from django import forms
+
+INT32_MAX = 2**31 - 1
+_UINT = re.compile(r"[0-9]{1,10}", re.ASCII)
+_INT = re.compile(r"-?[0-9]{1,10}", re.ASCII)
+_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?", re.ASCII
+)
+# An optional + then digits, or the user part of a SIP URI (RFC 3261 unreserved and
+# user-unreserved characters; no %-escapes).
+_NUMBER = re.compile(r"\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+", re.ASCII)
+DATETIME_FORMATS = "YYYY-MM-DD HH:MM, YYYY-MM-DD HH:MM:ss or YYYY-MM-DD HH:MM:ss.uuuuuu (UTC)"
+
+
+def parse_uint(raw: str, *, maximum: int = INT32_MAX) -> int:
+    if not _UINT.fullmatch(raw) or int(raw) > maximum:
+        raise ValueError(f"expected a whole number from 0 to {maximum}, got {raw!r}")
+    return int(raw)
+
+
+def parse_int(raw: str) -> int:
+    if not _INT.fullmatch(raw) or abs(int(raw)) > INT32_MAX:
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    return int(raw)
+
+
+def parse_utc_datetime(raw: str) -> datetime:
+    """`YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, `T` accepted for the space; always UTC."""
+    if not _DATETIME.fullmatch(raw):
+        raise ValueError(f"expected a UTC time as {DATETIME_FORMATS}, got {raw!r}")
+    try:
+        return datetime.fromisoformat(raw.replace("T", " ")).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a real date and time") from None
+
+
+def parse_number_prefix(raw: str) -> str:
+    """The normalised prefix to match (leading `+` dropped)."""
+    if len(raw) > 128 or not _NUMBER.fullmatch(raw):
+        raise ValueError(
+            f"expected digits with an optional leading + or the user part of a SIP URI, "
+            f"got {raw[:40]!r}"
+        )
+    return raw[1:] if raw.startswith("+") else raw
+
+
+class _ParsedField(forms.Field):
+    """A form field whose to_python is one of the parsers above."""
+
+    parser = staticmethod(str)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return self.parser(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
+class UIntField(_ParsedField):
+    parser = staticmethod(parse_uint)
+
+
+class IntField(_ParsedField):
+    parser = staticmethod(parse_int)
+
+
+class UTCDateTimeField(_ParsedField):
+    parser = staticmethod(parse_utc_datetime)
+
+
+class NumberPrefixField(_ParsedField):
+    parser = staticmethod(parse_number_prefix)
+
+
+class StrictChoiceField(_ParsedField):
+    """A choice whose error lists the accepted values."""
+
+    def __init__(self, *, choices: tuple[str, ...], **kwargs) -> None:
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if value not in self.choices:
+            allowed = ", ".join(self.choices)
+            raise forms.ValidationError(f"expected one of {allowed}; got {value[:40]!r}")
+        return value

@@ -1,0 +1,46 @@
+"""HTTP Basic authentication with an account's auth id and auth token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from rest_framework import authentication, exceptions
+
+from accounts import secrets as creds
+from accounts.models import Account
+
+# Compared against when the auth id is unknown, so that a miss costs the same as a hit.
+_DUMMY_DIGEST = creds.digest("no-such-account")
+FAILED = "Authentication failed: check your auth id and auth token."
+
+
+class AccountBasicAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            raise exceptions.NotAuthenticated(
+                "Authentication required: send your auth id and auth token with HTTP Basic auth."
+            )
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic" or not encoded.strip():
+            raise exceptions.AuthenticationFailed(
+                "Use HTTP Basic auth with your auth id as user name and auth token as password."
+            )
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise exceptions.AuthenticationFailed(FAILED) from None
+        auth_id, sep, token = decoded.partition(":")
+        if not sep or len(auth_id) > 20 or len(token) > 256:
+            raise exceptions.AuthenticationFailed(FAILED)
+        account = Account.objects.filter(auth_id=auth_id, is_active=True).first()
+        if account is None:
+            creds.matches(token, _DUMMY_DIGEST)
+            raise exceptions.AuthenticationFailed(FAILED)
+        if not account.check_auth_token(token):
+            raise exceptions.AuthenticationFailed(FAILED)
+        return account, None
+
+    def authenticate_header(self, request) -> str:
+        return 'Basic realm="cdrapi"'

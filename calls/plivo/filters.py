@@ -1,0 +1,63 @@
+"""The Plivo list filters (CONTRACT.md part A, "List parameters")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django_filters import rest_framework as filters
+
+from calls import window as win
+from calls.filters import (
+    IntFilter,
+    NumberPrefixFilter,
+    StrictChoiceFilter,
+    UIntFilter,
+    UTCDateTimeFilter,
+)
+from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call
+
+RANGE_LOOKUPS = ["exact", "gt", "gte", "lt", "lte"]
+_LOWER = {"end_time": False, "end_time__gt": True, "end_time__gte": False}
+_UPPER = {"end_time": False, "end_time__lt": True, "end_time__lte": False}
+
+
+class CallFilterSet(filters.FilterSet):
+    from_number = NumberPrefixFilter(field_name="from_number_norm")
+    to_number = NumberPrefixFilter(field_name="to_number_norm")
+    call_direction = StrictChoiceFilter(field_name="call_direction", choices=DIRECTIONS)
+    hangup_cause_code = IntFilter(field_name="hangup_cause_code")
+    hangup_source = StrictChoiceFilter(field_name="hangup_source", choices=HANGUP_SOURCES)
+    stir_verification = StrictChoiceFilter(
+        field_name="stir_verification", choices=STIR_VERIFICATIONS
+    )
+    parent_call_uuid = filters.UUIDFilter(field_name="parent_call_uuid")
+
+    class Meta:
+        model = Call
+        fields = {"bill_duration": RANGE_LOOKUPS, "end_time": RANGE_LOOKUPS}
+        filter_overrides = {
+            models.PositiveIntegerField: {"filter_class": UIntFilter},
+            models.DateTimeField: {"filter_class": UTCDateTimeFilter},
+        }
+
+    def window(self, now: datetime) -> win.Window:
+        """The end_time window of this (valid) request; raises WindowError."""
+        data = self.form.cleaned_data
+        lower = win.tightest(
+            [win.Bound(data[k], strict) for k, strict in _LOWER.items() if data.get(k)],
+            lower=True,
+        )
+        upper = win.tightest(
+            [win.Bound(data[k], strict) for k, strict in _UPPER.items() if data.get(k)],
+            lower=False,
+        )
+        return win.resolve(lower=lower, upper=upper, now=now)
+
+    def filter_queryset(self, queryset):
+        # end_time bounds are applied as one resolved window by the caller.
+        for name, value in self.form.cleaned_data.items():
+            if value is None or name.startswith("end_time"):
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset

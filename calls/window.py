@@ -1,0 +1,105 @@
+"""The time window of a list request (CONTRACT.md part A, "The time window").
+
+1. No end_time bound: the last 7 days. 2. Only a lower bound: up to now; only an upper
+bound: the 7 days up to it. 3. Wider than 30 days, or lower after upper: an error.
+4. Nothing older than 90 days is ever returned: a window wholly before the retention line
+is an error, one that straddles it is cut silently. 5. Each bound keeps its own
+strictness (gt/gte, lt/lte).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+DEFAULT_SPAN = timedelta(days=7)
+MAX_SPAN = timedelta(days=30)
+RETENTION = timedelta(days=90)
+
+
+class WindowError(ValueError):
+    """A window the contract refuses; the message is meant for the client."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    at: datetime
+    strict: bool  # gt / lt rather than gte / lte
+
+
+@dataclass(frozen=True)
+class Window:
+    lower: Bound
+    upper: Bound
+
+    def q(self, field: str = "end_time") -> Q:
+        lo = "gt" if self.lower.strict else "gte"
+        hi = "lt" if self.upper.strict else "lte"
+        return Q(**{f"{field}__{lo}": self.lower.at, f"{field}__{hi}": self.upper.at})
+
+    def contains(self, moment: datetime) -> bool:
+        above = moment > self.lower.at if self.lower.strict else moment >= self.lower.at
+        below = moment < self.upper.at if self.upper.strict else moment <= self.upper.at
+        return above and below
+
+
+def tightest(bounds: list[Bound], *, lower: bool) -> Bound | None:
+    """The most restrictive of several bounds on the same side (strict wins a tie)."""
+    best = None
+    for bound in bounds:
+        if best is None:
+            best = bound
+            continue
+        if lower:
+            if bound.at > best.at or (bound.at == best.at and bound.strict):
+                best = bound
+        elif bound.at < best.at or (bound.at == best.at and bound.strict):
+            best = bound
+    return best
+
+
+def resolve(
+    *,
+    lower: Bound | None,
+    upper: Bound | None,
+    now: datetime,
+    field: str = "end_time",
+    max_span: timedelta = MAX_SPAN,
+) -> Window:
+    cutoff = now - RETENTION
+    if upper is not None and (upper.at < cutoff or (upper.at == cutoff and upper.strict)):
+        raise WindowError(
+            f"Calls are kept for 90 days: the requested {field} range ends before "
+            f"{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned."
+        )
+    if lower is None and upper is None:
+        lower, upper = Bound(now - DEFAULT_SPAN, False), Bound(now, False)
+    elif lower is None:
+        lower = Bound(upper.at - DEFAULT_SPAN, False)
+    elif upper is None:
+        upper = Bound(now, False)
+        if lower.at > now:
+            raise WindowError(
+                f"The {field} lower bound {lower.at:%Y-%m-%d %H:%M:%S} UTC is in the future; "
+                "give an upper bound too, or a lower bound in the past."
+            )
+    if lower.at > upper.at:
+        raise WindowError(
+            f"The {field} lower bound ({lower.at:%Y-%m-%d %H:%M:%S}) is after the upper "
+            f"bound ({upper.at:%Y-%m-%d %H:%M:%S})."
+        )
+    if upper.at - lower.at > max_span:
+        raise WindowError(
+            f"The {field} range may span at most {max_span.days} days; the requested one "
+            f"spans {_span(upper.at - lower.at)}. Narrow it with {field}__gte/__lte."
+        )
+    if lower.at < cutoff:  # straddles the retention line: cut silently
+        lower = Bound(cutoff, False)
+    return Window(lower=lower, upper=upper)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.seconds // 3600
+    return f"{delta.days} days {hours} hours" if hours else f"{delta.days} days"
