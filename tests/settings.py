@@ -7,3 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 from cdrapi.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast admin-user fixtures
+
+# Live-server tests serve each request on its own thread; close its connection at the end
+# of the request so the test database can be dropped afterwards.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

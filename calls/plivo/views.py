@@ -199,7 +199,7 @@ class CallViewSet(viewsets.ViewSet):
             raise errors.BadRequest("Only a main account can filter by subaccount.")
         node = next((n for n in scope if n.auth_id == sub), None)
         if node is None:
-            raise errors.NotFound(f"No subaccount {sub} belongs to this account.")
+            raise errors.NotFound("No subaccount with that auth id belongs to this account.")
         return nodes_below(scope, node.id)
 
 

@@ -1,0 +1,220 @@
+"""Every list parameter and every boundary of the Plivo face, table-driven."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.api.conftest import NOW, uuids
+from tests.factories import CallFactory
+
+pytestmark = pytest.mark.django_db
+
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+@pytest.fixture
+def calls(frozen, main_account):
+    """Five calls with distinct values; names are what the table below expects."""
+    made = {
+        "recent": CallFactory(
+            account=main_account,
+            end_time=NOW - 2 * H,
+            bill_duration=0,
+            answer_time=None,
+            call_direction="inbound",
+            from_number="+14155550100",
+            to_number="442071234567",
+            hangup_cause_code=3000,
+            hangup_source="carrier",
+            stir_verification="Not Applicable",
+        ),
+        "yesterday": CallFactory(
+            account=main_account,
+            end_time=NOW - D,
+            bill_duration=60,
+            call_direction="outbound",
+            from_number="14155550199",
+            to_number="+12125550100",
+            hangup_cause_code=4000,
+            hangup_source="customer",
+            stir_verification="Verified",
+        ),
+        "two_days": CallFactory(
+            account=main_account,
+            end_time=NOW - 2 * D,
+            bill_duration=61,
+            call_direction="outbound",
+            from_number="+442079460000",
+            to_number="sip:alice@example.com",
+            hangup_cause_code=4000,
+            hangup_source="zentrunk",
+            stir_verification="Not Verified",
+        ),
+        "ten_days": CallFactory(account=main_account, end_time=NOW - 10 * D, bill_duration=5),
+        "expired": CallFactory(account=main_account, end_time=NOW - 92 * D, bill_duration=5),
+    }
+    made["two_days"].parent_call_uuid = made["yesterday"].call_uuid
+    made["two_days"].save()
+    return made
+
+
+def _ts(delta: timedelta) -> str:
+    return (NOW - delta).strftime("%Y-%m-%d %H:%M:%S")
+
+
+CASES = [
+    ({}, ["recent", "yesterday", "two_days"]),
+    ({"from_number": "1415"}, ["recent", "yesterday"]),
+    ({"from_number": "+1415"}, ["recent", "yesterday"]),
+    ({"from_number": "14155550100"}, ["recent"]),
+    ({"from_number": "+14155550199"}, ["yesterday"]),
+    ({"from_number": "4420794"}, ["two_days"]),
+    ({"from_number": "9"}, []),
+    ({"to_number": "44"}, ["recent"]),
+    ({"to_number": "+1212"}, ["yesterday"]),
+    ({"to_number": "alice"}, ["two_days"]),
+    ({"to_number": "ali"}, ["two_days"]),
+    ({"call_direction": "inbound"}, ["recent"]),
+    ({"call_direction": "outbound"}, ["yesterday", "two_days"]),
+    ({"bill_duration": "60"}, ["yesterday"]),
+    ({"bill_duration__gt": "60"}, ["two_days"]),
+    ({"bill_duration__gte": "60"}, ["yesterday", "two_days"]),
+    ({"bill_duration__lt": "60"}, ["recent"]),
+    ({"bill_duration__lte": "60"}, ["recent", "yesterday"]),
+    ({"bill_duration__gte": "1", "bill_duration__lte": "60"}, ["yesterday"]),
+    ({"hangup_cause_code": "4000"}, ["yesterday", "two_days"]),
+    ({"hangup_cause_code": "3000"}, ["recent"]),
+    ({"hangup_cause_code": "1"}, []),
+    ({"hangup_source": "carrier"}, ["recent"]),
+    ({"hangup_source": "zentrunk"}, ["two_days"]),
+    ({"stir_verification": "Verified"}, ["yesterday"]),
+    ({"stir_verification": "Not Verified"}, ["two_days"]),
+    ({"stir_verification": "Not Applicable"}, ["recent"]),
+    ({"end_time": _ts(D)}, ["yesterday"]),
+    ({"end_time__gte": _ts(D)}, ["recent", "yesterday"]),
+    ({"end_time__gt": _ts(D)}, ["recent"]),
+    ({"end_time__lte": _ts(D)}, ["yesterday", "two_days"]),
+    ({"end_time__lt": _ts(D)}, ["two_days"]),
+    ({"end_time__gte": _ts(D), "end_time__lte": _ts(D)}, ["yesterday"]),
+    ({"end_time__gt": _ts(D), "end_time__lt": _ts(D)}, []),
+    ({"end_time__gte": _ts(11 * D)}, ["recent", "yesterday", "two_days", "ten_days"]),
+    ({"end_time__lte": _ts(9 * D)}, ["ten_days"]),
+    ({"end_time__gte": _ts(D).replace(" ", "T")}, ["recent", "yesterday"]),
+    ({"end_time__gte": (NOW - D).strftime("%Y-%m-%d %H:%M")}, ["recent", "yesterday"]),
+    ({"end_time__gt": (NOW - D).strftime("%Y-%m-%d %H:%M:%S.000001")}, ["recent"]),
+    ({"end_time__gte": _ts(95 * D), "end_time__lte": _ts(70 * D)}, []),
+    ({"call_direction": "outbound", "bill_duration__gt": "60", "from_number": "44"}, ["two_days"]),
+    ({"limit": "1"}, ["recent"]),
+    ({"limit": "2", "offset": "1"}, ["yesterday", "two_days"]),
+    ({"offset": "3"}, []),
+]
+
+
+@pytest.mark.parametrize(("params", "expected"), CASES, ids=[str(c[0]) for c in CASES])
+def test_each_filter_returns_exactly_the_matching_calls(
+    plivo, main_account, calls, params, expected
+):
+    response = plivo(main_account, **params)
+    assert uuids(response) == [str(calls[name].call_uuid) for name in expected]
+
+
+def test_parent_call_uuid_finds_the_child_leg(plivo, main_account, calls):
+    response = plivo(main_account, parent_call_uuid=str(calls["yesterday"].call_uuid))
+    assert uuids(response) == [str(calls["two_days"].call_uuid)]
+
+
+BAD = [
+    ({"from_number": "1415 555"}, "from_number"),
+    ({"from_number": "\u0661\u0664\u0661\u0665"}, "from_number"),
+    ({"from_number": "alice@example.com"}, "from_number"),
+    ({"from_number": "1415%"}, "from_number"),
+    ({"to_number": "sip:alice@example.com"}, "to_number"),
+    ({"to_number": "1" * 129}, "to_number"),
+    ({"call_direction": "sideways"}, "inbound, outbound"),
+    ({"bill_duration": "-1"}, "bill_duration"),
+    ({"bill_duration__gt": "1.5"}, "bill_duration__gt"),
+    ({"bill_duration__lte": "abc"}, "bill_duration__lte"),
+    ({"bill_duration__gte": "\u0661\u0662"}, "bill_duration__gte"),
+    ({"bill_duration": "99999999999"}, "bill_duration"),
+    ({"end_time": "yesterday"}, "YYYY-MM-DD HH:MM"),
+    ({"end_time__gte": "2026-11-19"}, "YYYY-MM-DD HH:MM"),
+    ({"end_time__lt": "2026-02-30 10:00"}, "not a real date"),
+    ({"end_time__gt": "2026-11-19 10:00+02:00"}, "end_time__gt"),
+    ({"hangup_cause_code": "normal"}, "hangup_cause_code"),
+    ({"hangup_cause_code": "99999999999"}, "hangup_cause_code"),
+    ({"hangup_source": "caller"}, "customer, carrier, zentrunk"),
+    ({"stir_verification": "verified"}, "Verified, Not Verified, Not Applicable"),
+    ({"parent_call_uuid": "not-a-uuid"}, "parent_call_uuid"),
+    ({"subaccount": "MA123"}, "subaccount"),
+    ({"limit": "0"}, "limit"),
+    ({"limit": "21"}, "limit"),
+    ({"limit": "ten"}, "limit"),
+    ({"offset": "-1"}, "offset"),
+    ({"cursor": "garbage"}, "cursor"),
+    ({"status": "completed"}, "'status'"),
+    ({"end_time__gte": _ts(31 * D)}, "at most 30 days"),
+    ({"end_time__gte": _ts(20 * D), "end_time__lte": _ts(D * 50)}, "after the upper bound"),
+    ({"end_time__gte": (NOW + D).strftime("%Y-%m-%d %H:%M")}, "future"),
+    ({"end_time__lte": _ts(91 * D)}, "90 days"),
+]
+
+
+@pytest.mark.parametrize(("params", "needle"), BAD, ids=[str(c[0])[:60] for c in BAD])
+def test_each_invalid_value_is_a_400_naming_the_problem(
+    plivo, main_account, frozen, params, needle
+):
+    response = plivo(main_account, **params)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"api_id", "error"}
+    assert needle in body["error"]
+
+
+def test_a_repeated_parameter_is_a_400(plivo, main_account, frozen):
+    response = plivo(main_account, call_direction=["inbound", "outbound"])
+    assert response.status_code == 400
+    assert "more than once" in response.json()["error"]
+
+
+class TestWindowEdgesToTheSecond:
+    def test_default_window_includes_exactly_seven_days_ago(self, plivo, main_account, frozen):
+        edge = CallFactory(account=main_account, end_time=NOW - 7 * D)
+        CallFactory(account=main_account, end_time=NOW - 7 * D - timedelta(seconds=1))
+        future = CallFactory(account=main_account, end_time=NOW + timedelta(seconds=1))
+        assert uuids(plivo(main_account)) == [str(edge.call_uuid)]
+        assert str(future.call_uuid) not in uuids(plivo(main_account))
+
+    def test_lone_upper_bound_reaches_seven_days_back(self, plivo, main_account, frozen):
+        hi = NOW - 20 * D
+        inside = CallFactory(account=main_account, end_time=hi - 7 * D)
+        CallFactory(account=main_account, end_time=hi - 7 * D - timedelta(seconds=1))
+        CallFactory(account=main_account, end_time=hi + timedelta(seconds=1))
+        response = plivo(main_account, end_time__lte=hi.strftime("%Y-%m-%d %H:%M:%S"))
+        assert uuids(response) == [str(inside.call_uuid)]
+
+    def test_thirty_days_exactly_is_allowed_one_second_more_is_not(
+        self, plivo, main_account, frozen
+    ):
+        assert plivo(main_account, end_time__gte=_ts(30 * D)).status_code == 200
+        over = plivo(main_account, end_time__gte=_ts(30 * D + timedelta(seconds=1)))
+        assert over.status_code == 400
+        assert "30 days" in over.json()["error"]
+
+    def test_retention_line_to_the_second(self, plivo, main_account, frozen):
+        line = NOW - 90 * D
+        kept = CallFactory(account=main_account, end_time=line)
+        CallFactory(account=main_account, end_time=line - timedelta(seconds=1))
+        at_line = plivo(main_account, end_time__lte=line.strftime("%Y-%m-%d %H:%M:%S"))
+        assert uuids(at_line) == [str(kept.call_uuid)]
+        straddling = plivo(main_account, end_time__gte=_ts(95 * D), end_time__lte=_ts(70 * D))
+        assert uuids(straddling) == [str(kept.call_uuid)]
+        before = plivo(main_account, end_time__lt=line.strftime("%Y-%m-%d %H:%M:%S"))
+        assert before.status_code == 400
+        assert "90 days" in before.json()["error"]
+
+    def test_retrieve_also_stops_at_ninety_days(self, plivo, main_account, frozen):
+        kept = CallFactory(account=main_account, end_time=NOW - 90 * D)
+        gone = CallFactory(account=main_account, end_time=NOW - 90 * D - timedelta(seconds=1))
+        assert plivo(main_account, uuid=kept.call_uuid).status_code == 200
+        assert plivo(main_account, uuid=gone.call_uuid).status_code == 404
