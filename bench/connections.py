@@ -52,9 +52,16 @@ def main() -> None:
     for label, env in MODES.items():
         out = subprocess.run(
             [sys.executable, "-c", CHILD],
-            env={**os.environ, **env, "ROOT": str(ROOT), "N": str(REQUESTS),
-                 "ALLOWED_HOSTS": "testserver"},
-            capture_output=True, text=True, check=True,
+            env={
+                **os.environ,
+                **env,
+                "ROOT": str(ROOT),
+                "N": str(REQUESTS),
+                "ALLOWED_HOSTS": "testserver",
+            },
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print(f"| {label} | {float(out.stdout.strip()):.0f} |")
 

@@ -5,7 +5,8 @@ planning time does not depend on rows), then times EXPLAIN's planning phase for 
 and a 30-day window of one account, and for a retrieve by uuid (no end_time bound, so
 every partition is touched). Prints one table. Needs DATABASE_URL on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cdrapi_bench .venv/bin/python bench/partition_planning.py
+    DATABASE_URL=postgres://postgres@127.0.0.1/cdrapi_bench \
+        .venv/bin/python bench/partition_planning.py
 """
 
 import os
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cdrapi.settings")
 os.environ.setdefault("SECRET_KEY", "bench")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 from django.db import connection  # noqa: E402
@@ -36,7 +37,9 @@ _PLANNING = re.compile(r"Planning Time: ([0-9.]+) ms")
 
 def build(cur, name: str, days: int) -> int:
     cur.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
-    cur.execute(f"CREATE TABLE {name} (LIKE calls_call INCLUDING ALL) PARTITION BY RANGE (end_time)")
+    cur.execute(
+        f"CREATE TABLE {name} (LIKE calls_call INCLUDING ALL) PARTITION BY RANGE (end_time)"
+    )
     start = NOW - timedelta(days=100)
     count = 0
     while start < NOW + timedelta(days=28):
@@ -75,7 +78,8 @@ def main() -> None:
                 )
                 cells.append(f"{planning_ms(cur, sql, [1, lo, hi]):.2f}")
             sql = f"SELECT call_uuid FROM {table} WHERE call_uuid = %s AND end_time >= %s"
-            cells.append(f"{planning_ms(cur, sql, ['00000000-0000-4000-8000-000000000000', NOW - timedelta(days=90)]):.2f}")
+            params = ["00000000-0000-4000-8000-000000000000", NOW - timedelta(days=90)]
+            cells.append(f"{planning_ms(cur, sql, params):.2f}")
             rows.append(cells)
             cur.execute(f"DROP TABLE {table} CASCADE")
     header = ["width", "partitions", *[f"{q} (ms)" for q in QUERIES], "retrieve by uuid (ms)"]
