@@ -60,6 +60,8 @@ def name_for(start: datetime) -> str:
 
 def existing() -> list[Partition]:
     """The bounded partitions that exist now, oldest first (the default one excluded)."""
+    if not enabled():
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "

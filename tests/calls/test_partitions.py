@@ -102,13 +102,14 @@ def test_ensure_fills_only_gaps_when_the_width_changes(settings):
     assert set(before) <= set(after)
 
 
-def test_bulk_insert_creates_partitions_for_its_rows(main_account):
-    from calls.services import call_bulk_insert
-    from calls.synthetic import CallGenerator
+def test_seeding_creates_partitions_for_its_rows_first(main_account):
+    from calls.services import call_seed
 
-    gen = CallGenerator(account_ids=[main_account.pk], days=10, seed=3)
-    rows = [gen.one() for _ in range(50)]
-    assert call_bulk_insert(rows=rows, batch_size=20) == 50
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM calls_call_default")
-        assert cur.fetchone()[0] == 0
+        before = cur.fetchone()[0]
+    call_seed(account_ids=[main_account.pk], count=300, days=80, seed=3)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM calls_call_default")
+        assert cur.fetchone()[0] == before == 0
+    assert Call.objects.count() == 300

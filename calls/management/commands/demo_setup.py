@@ -1,13 +1,10 @@
-from itertools import islice
-
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Account
 from accounts.services import account_create, account_rotate_auth_token
 from calls.models import Call
-from calls.services import call_bulk_insert
-from calls.synthetic import CallGenerator
+from calls.services import call_seed
 
 MAIN_NAME = "Demo main account"
 SUB_NAME = "Demo subaccount"
@@ -32,8 +29,7 @@ class Command(BaseCommand):
             account_create(name=SUB_NAME, parent=main)
         sub = main.subaccounts.order_by("pk").first()
         if not Call.objects.filter(account__in=[main, sub]).exists():
-            generator = CallGenerator(account_ids=[main.pk, sub.pk], weights=[3, 1], days=100)
-            stored = call_bulk_insert(rows=islice(generator, calls))
+            stored = call_seed(account_ids=[main.pk, sub.pk], weights=[3, 1], count=calls, days=100)
             self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
         # Secrets are stored hashed, so the only way to show working ones is to rotate.
         main_token = account_rotate_auth_token(account=main)

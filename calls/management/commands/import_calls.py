@@ -1,0 +1,67 @@
+import io
+import itertools
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import Account
+from calls.progress import progress_bar
+from calls.readers import read_csv, read_jsonl, sniff_format
+from calls.services import StrictImportError, call_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import CDRs from a JSONL or CSV file (or - for stdin) whose keys are Plivo call "
+        "fields or CarrierX CDR fields. Bad records are reported and skipped; re-importing "
+        "stores nothing twice."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="path, or - for standard input")
+        parser.add_argument("--account", metavar="AUTH_ID", help="owner of every record")
+        parser.add_argument("--format", choices=["jsonl", "csv"], help="default: by extension")
+        parser.add_argument("--strict", action="store_true", help="abort on the first bad record")
+        parser.add_argument("--batch-size", type=int, default=5000, metavar="B")
+
+    def handle(self, *args, file, account, format, strict, batch_size, verbosity, **opts):
+        owner = None
+        if account:
+            owner = Account.objects.filter(auth_id=account).first()
+            if owner is None:
+                raise CommandError(f"No account with auth id {account}.")
+        if file == "-":
+            stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise CommandError(f"No such file: {file}")
+            stream = path.open(encoding="utf-8", newline="")
+        try:
+            first = stream.readline()
+            fmt = format or sniff_format(file, first.lstrip()[:1])
+            lines = itertools.chain([first], stream)
+            records = read_jsonl(lines) if fmt == "jsonl" else read_csv(lines)
+            started = time.perf_counter()
+            with progress_bar(total=None, verbosity=verbosity, desc="import") as progress:
+                summary = call_import(
+                    records=records,
+                    account=owner,
+                    strict=strict,
+                    batch_size=batch_size,
+                    progress=progress,
+                    on_reject=lambda line, reason: self.stderr.write(
+                        f"line {line}: rejected: {reason}"
+                    ),
+                )
+        except StrictImportError as exc:
+            raise CommandError(f"{exc}; nothing was imported (--strict).") from None
+        except UnicodeDecodeError:
+            raise CommandError("The file is not UTF-8 text.") from None
+        finally:
+            stream.close()
+        elapsed = time.perf_counter() - started
+        rate = summary.read / elapsed if elapsed else 0
+        self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")

@@ -1,0 +1,39 @@
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from calls.progress import progress_bar
+from calls.services import PurgeRefused, call_purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Enforce retention: remove calls that ended more than N days ago (default 90). "
+        "Drops whole partitions on PostgreSQL, deletes the rest in bounded batches. "
+        "Safe to interrupt and re-run."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--older-than-days", type=int, default=90, metavar="N")
+        parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
+        parser.add_argument("--batch-size", type=int, default=10_000, metavar="B")
+
+    def handle(self, *args, older_than_days, dry_run, batch_size, verbosity, **opts):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be positive.")
+        try:
+            with progress_bar(total=None, verbosity=verbosity, desc="purge") as progress:
+                report = call_purge(
+                    older_than_days=older_than_days,
+                    dry_run=dry_run,
+                    batch_size=batch_size,
+                    progress=progress,
+                )
+        except PurgeRefused as exc:
+            raise CommandError(str(exc)) from None
+        verb = "Would remove" if dry_run else "Removed"
+        for name, rows in report.partitions:
+            self.stdout.write(f"{verb} partition {name} ({rows} rows)")
+        self.stdout.write(
+            f"{verb} {report.rows} calls that ended before {report.cutoff:%Y-%m-%d %H:%M:%S} "
+            f"UTC: {len(report.partitions)} partition(s) dropped, "
+            f"{report.rows_deleted} rows deleted in batches."
+        )

@@ -1,0 +1,204 @@
+"""import_calls: both field-name styles, JSONL and CSV, bad lines, --strict, idempotency."""
+
+import csv
+import io
+import json
+import sys
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from calls.models import Call
+
+pytestmark = pytest.mark.django_db
+
+PLIVO = [
+    {
+        "answer_time": "2026-11-20 14:03:11+00:00", "bill_duration": 924,
+        "billed_duration": 960, "call_direction": "outbound", "call_duration": 937,
+        "call_uuid": "eba53b9e-8fbd-45c1-9444-696d2172fbc8",
+        "end_time": "2026-11-20 14:18:35+00:00", "from_number": "+14158572518",
+        "hangup_cause_code": 4000, "hangup_cause_name": "Normal Hangup",
+        "hangup_source": "customer", "initiation_time": "2026-11-20 14:02:58+00:00",
+        "parent_call_uuid": None, "resource_uri": "/v1/Account/MA/Call/eba53b9e/",
+        "stir_verification": "Verified", "to_number": "14153268174",
+        "total_amount": "0.13600", "total_rate": "0.00850",
+    },
+    {
+        "answer_time": None, "bill_duration": 0, "billed_duration": 0,
+        "call_direction": "inbound", "call_uuid": "0b7f5f0e-8d9a-4c39-9d8e-0c1a2b3c4d5e",
+        "end_time": "2026-11-20 16:00:05+01:00", "from_number": "442071234567",
+        "hangup_cause_code": 3000, "hangup_source": "carrier",
+        "initiation_time": "2026-11-20 15:59:50+01:00", "stir_verification": "Not Applicable",
+        "to_number": "+14155550100", "total_amount": "0", "total_rate": "0.00850",
+    },
+]  # fmt: skip
+CARRIERX = {
+    "cic": None, "codec_dst": "g722", "codec_src": "amrwb",
+    "date_insert": "2026-11-18T15:35:03.000Z", "date_start": "2026-11-18T15:32:15.589Z",
+    "date_stop": "2026-11-18T15:32:19.839Z", "date_talk": "2026-11-18T15:32:16.535Z",
+    "direction": "inbound", "disconnect_originator": "DST", "diversion_dst": "+15162065451",
+    "dr_sid": "c02a73b2-8401-459a-af7e-f4cc3eee7854", "duration": "4.25015",
+    "duration_billing": "60", "endpoint_sid_dst": "1ce5a6da-7d72-448a-ab81-897fe24b8f02",
+    "ip_dst": "10.222.2.197:5060", "ip_src": "162.251.180.18", "number_billing": "15162065451",
+    "number_dst": "15162065451", "number_external": "15012678830", "number_src": "+15012678830",
+    "price": "0.0025", "price_lcr_dst": "0.0025", "rate": "0.0025", "rate_lcr_dst": "0.005",
+    "sipcallid_src": "428ac5df4582bea66501f7d45199a18d@162.251.180.24", "sipcause": "200",
+    "stir_attest": "A", "stir_identity": "false", "stir_orig_id": "+15012678830",
+    "stir_signing_entity": "carrierX", "stir_verstat": None, "transcoded": True,
+    "trunk_sid_dst": "7098d9f8-c8f2-400f-a31a-61ef7755985c", "type": "telecom",
+    "user_data": {"identity": "eyJ0eXAiOiJwYXNzcG9ydCIs"}, "version": 2,
+}  # fmt: skip
+
+
+def _jsonl(tmp_path, records, name="calls.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def _csv(tmp_path, records, name="calls.csv"):
+    path = tmp_path / name
+    keys = sorted({k for r in records for k in r})
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys)
+        writer.writeheader()
+        for r in records:
+            writer.writerow(
+                {
+                    k: ("" if v is None else json.dumps(v) if isinstance(v, dict) else v)
+                    for k, v in r.items()
+                }
+            )
+    return str(path)
+
+
+def _import(path, account, *args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_calls", path, "--account", account.auth_id, "-v", "0", *args, stdout=out, stderr=err
+    )
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("writer", [_jsonl, _csv])
+def test_plivo_records_are_imported_with_their_fields(tmp_path, main_account, writer):
+    out, _ = _import(writer(tmp_path, PLIVO), main_account)
+    assert "read 2, stored 2, duplicates 0, rejected 0" in out
+    call = Call.objects.get(call_uuid=PLIVO[0]["call_uuid"])
+    assert call.account == main_account
+    assert call.bill_duration == 924 and call.billed_duration == 960
+    assert call.total_amount == Decimal("0.13600") and call.hangup_cause_code == 4000
+    assert call.from_number == "+14158572518" and call.from_number_norm == "14158572518"
+    missed = Call.objects.get(call_uuid=PLIVO[1]["call_uuid"])
+    assert missed.answer_time is None
+    assert missed.end_time.isoformat() == "2026-11-20T15:00:05+00:00"  # offset honoured
+
+
+@pytest.mark.parametrize("writer", [_jsonl, _csv])
+def test_carrierx_records_are_imported_and_plivo_fields_derived(tmp_path, main_account, writer):
+    out, _ = _import(writer(tmp_path, [CARRIERX]), main_account)
+    assert "stored 1" in out
+    call = Call.objects.get(call_uuid=CARRIERX["dr_sid"])
+    assert call.to_number == "15162065451" and call.from_number == "+15012678830"
+    assert call.duration == Decimal("4.25015") and call.billed_duration == 60
+    assert call.bill_duration == 3  # date_stop - date_talk
+    assert call.hangup_cause_code == 4000  # SIP 200
+    assert call.hangup_source == "customer"  # inbound, hung up by the destination side
+    assert call.stir_verification == "Verified" and call.stir_attest == "A"
+    assert call.user_data == CARRIERX["user_data"] and call.transcoded is True
+    assert str(call.trunk_sid_dst) == CARRIERX["trunk_sid_dst"]
+    assert call.ip_dst == "10.222.2.197:5060" and call.total_amount == Decimal("0.0025")
+
+
+def test_missing_plivo_times_are_derived_from_durations(tmp_path, main_account):
+    record = {k: v for k, v in PLIVO[0].items() if k not in {"initiation_time", "bill_duration"}}
+    _import(_jsonl(tmp_path, [record]), main_account)
+    call = Call.objects.get()
+    assert call.initiation_time.isoformat() == "2026-11-20T14:02:58+00:00"  # end - 937 s
+    assert call.bill_duration == 924  # end - answer
+    bare = {k: v for k, v in record.items() if k != "call_duration"}
+    _, err = _import(_jsonl(tmp_path, [{**bare, "call_uuid": str(uuid4())}]), main_account)
+    assert "initiation_time or call_duration is required" in err
+
+
+def test_records_find_their_account_by_partner_sid(tmp_path, main_account, capsys):
+    record = {**CARRIERX, "partner_sid": str(main_account.partner_sid)}
+    stranger = {
+        **CARRIERX,
+        "dr_sid": "11111111-1111-4111-8111-111111111111",
+        "partner_sid": "22222222-2222-4222-8222-222222222222",
+    }
+    call_command("import_calls", _jsonl(tmp_path, [record, stranger]), "-v", "0")
+    assert Call.objects.get().account == main_account
+    captured = capsys.readouterr()
+    assert "line 2: rejected: no account has partner_sid" in captured.err
+
+
+def test_bad_lines_are_reported_with_their_line_numbers_and_good_ones_kept(tmp_path, main_account):
+    lines = [
+        json.dumps(PLIVO[0]),
+        "{not json",
+        json.dumps({**PLIVO[1], "call_direction": "sideways"}),
+        "",
+        json.dumps({**PLIVO[1], "call_uuid": "nope"}),
+        json.dumps({**PLIVO[1], "end_time": "2026-02-30 10:00:00"}),
+        json.dumps({**PLIVO[1], "bill_duration": -5}),
+        json.dumps({k: v for k, v in PLIVO[1].items() if k != "to_number"}),
+        json.dumps(PLIVO[1]),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out, err = _import(str(path), main_account)
+    assert "read 8, stored 2, duplicates 0, rejected 6" in out
+    assert "line 2: rejected: not valid JSON" in err
+    assert "line 3: rejected: call_direction must be one of inbound, outbound" in err
+    assert "line 5: rejected: call_uuid is not a UUID" in err
+    assert "line 6: rejected: end_time is not a date and time" in err
+    assert "line 7: rejected: bill_duration is out of range" in err
+    assert "line 8: rejected: to_number is required" in err
+    assert Call.objects.count() == 2
+
+
+def test_strict_aborts_the_whole_file_leaving_nothing(tmp_path, main_account):
+    lines = [json.dumps(PLIVO[0]), json.dumps(PLIVO[1]), "{broken"]
+    path = tmp_path / "strict.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError, match=r"line 3: not valid JSON.*nothing was imported"):
+        _import(str(path), main_account, "--strict", "--batch-size", "1")
+    assert Call.objects.count() == 0
+
+
+def test_reimporting_the_same_file_stores_each_call_once(tmp_path, main_account):
+    path = _jsonl(tmp_path, [*PLIVO, PLIVO[0]])
+    first, _ = _import(path, main_account)
+    second, _ = _import(path, main_account)
+    assert "read 3, stored 2, duplicates 1" in first
+    assert "read 3, stored 0, duplicates 3" in second
+    assert Call.objects.count() == 2
+
+
+def test_it_reads_standard_input(main_account, monkeypatch):
+    data = "".join(json.dumps(r) + "\n" for r in PLIVO).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out, _ = _import("-", main_account)
+    assert "stored 2" in out
+    assert Call.objects.count() == 2
+
+
+def test_csv_from_standard_input_needs_no_flag(main_account, monkeypatch, tmp_path):
+    with open(_csv(tmp_path, PLIVO), "rb") as handle:
+        data = handle.read()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out, _ = _import("-", main_account)
+    assert "stored 2" in out
+
+
+def test_unknown_files_and_accounts_are_command_errors(main_account, tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        _import(str(tmp_path / "missing.jsonl"), main_account)
+    with pytest.raises(CommandError, match="No account"):
+        call_command("import_calls", _jsonl(tmp_path, PLIVO), "--account", "MA" + "0" * 18)
