@@ -18,9 +18,7 @@ from decimal import Decimal, InvalidOperation
 from accounts.models import Account
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call, normalise_number
 
-ALL_COLUMNS = tuple(
-    f.attname for f in Call._meta.concrete_fields
-)  # every stored column, in model order
+_NO_LIMIT = 1 << 30
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
 # SIP final response -> Plivo hangup cause (README table).
 SIP_TO_CAUSE = {
@@ -60,8 +58,13 @@ def detect_style(record: dict) -> str:
 
 
 def parse_records(
-    records: Iterable[tuple[int, dict]], *, account: Account | None
-) -> Iterator[tuple[int, tuple | RecordError]]:
+    records: Iterable[tuple[int, dict | RecordError]], *, account: Account | None
+) -> Iterator[tuple[int, dict | RecordError]]:
+    """(line, column values) for each good record, (line, RecordError) for each bad one.
+
+    All records of one file share a style, so their dicts share their keys (the columns
+    that style fills): callers can turn them into COPY rows with one `columns` list.
+    """
     style = None
     partners: dict[str, int | None] = {}
     for line, record in records:
@@ -76,11 +79,10 @@ def parse_records(
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
-            for name, limit in _MAX_TEXT.items():
-                value = values.get(name)
-                if isinstance(value, str) and len(value) > limit:
-                    raise RecordError(f"{name} is longer than {limit} characters")
-            yield line, tuple(values.get(col) for col in ALL_COLUMNS)
+            for name, value in values.items():
+                if type(value) is str and len(value) > _MAX_TEXT.get(name, _NO_LIMIT):
+                    raise RecordError(f"{name} is longer than {_MAX_TEXT[name]} characters")
+            yield line, values
         except RecordError as exc:
             yield line, exc
 

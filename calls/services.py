@@ -6,6 +6,7 @@ bounded atomic batches, so it can be interrupted at any moment and run again.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from django.db import connection, transaction
 
 from accounts.models import Account
 from accounts.services import account_create
-from calls import loading, partitions
-from calls.importing import ALL_COLUMNS, RecordError, parse_records
+from calls import loading, partitions, seed_worker
+from calls.importing import RecordError, parse_records
 from calls.models import Call
 from calls.synthetic import CHUNK, COLUMNS, CallGenerator
 
@@ -64,6 +65,7 @@ def call_seed(
     days: int = 90,
     seed: int = 0,
     batch_size: int = CHUNK,
+    workers: int = 1,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> int:
@@ -72,23 +74,43 @@ def call_seed(
     Deterministic for the same arguments (including `now`, which defaults to the start
     of the current UTC day so that a re-run on the same day resumes instead of
     duplicating). Each chunk is one transaction; a chunk already stored is skipped.
+    With `workers` > 1 (PostgreSQL), chunks are made and COPYed by that many processes.
     """
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     generator = CallGenerator(
         account_ids=account_ids, weights=weights, days=days, seed=seed, now=now
     )
     chunks = max(1, -(-count // batch_size))
+    sizes = [min(batch_size, count - index * batch_size) for index in range(chunks)]
+    partitions.ensure_for_range(now - timedelta(days=days), now)
+    jobs = [(index, size, chunks) for index, size in enumerate(sizes)]
     written = 0
-    for index in range(chunks):
-        size = min(batch_size, count - index * batch_size)
-        if not loading.chunk_stored(generator.first_row(index, chunks), COLUMNS):
-            rows = generator.chunk(index, size, chunks)
-            with transaction.atomic():
-                loading.insert_rows(rows, COLUMNS, skip_existing=False)
-            written += len(rows)
-        if progress:
-            progress(size)
+    # Workers commit on their own connections, so only outside a transaction.
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        context = multiprocessing.get_context("spawn")
+        init_args = (generator, connection.settings_dict["NAME"])
+        with context.Pool(workers, seed_worker.init, init_args) as pool:
+            for stored, size in pool.imap_unordered(seed_worker.seed_chunk, jobs):
+                written += stored
+                if progress:
+                    progress(size)
+    else:
+        for job in jobs:
+            stored, size = seed_chunk(generator, *job)
+            written += stored
+            if progress:
+                progress(size)
     return written
+
+
+def seed_chunk(generator: CallGenerator, index: int, size: int, chunks: int) -> tuple[int, int]:
+    """Store one chunk unless it is already there; return (rows written, chunk size)."""
+    if loading.chunk_stored(generator.first_row(index, chunks), COLUMNS):
+        return 0, size
+    rows = generator.chunk(index, size, chunks)
+    with transaction.atomic():
+        loading.insert_rows(rows, COLUMNS, skip_existing=False)
+    return len(rows), size
 
 
 # --- import -------------------------------------------------------------------------------
@@ -132,7 +154,7 @@ def call_import(
     rows = parse_records(records, account=account)
 
     def run() -> None:
-        batch: list[tuple] = []
+        batch: list[dict] = []
         for line, parsed in rows:
             summary.read += 1
             if isinstance(parsed, RecordError):
@@ -150,11 +172,13 @@ def call_import(
                 batch = []
         _store(batch)
 
-    def _store(batch: list[tuple]) -> None:
+    def _store(batch: list[dict]) -> None:
         if not batch:
             return
+        columns = list(batch[0])
+        rows = [tuple(map(values.get, columns)) for values in batch]
         with transaction.atomic():
-            stored = loading.insert_rows(batch, ALL_COLUMNS, skip_existing=True)
+            stored = loading.insert_rows(rows, columns, skip_existing=True)
         summary.stored += stored
         summary.duplicates += len(batch) - stored
         if progress:

@@ -117,3 +117,22 @@ def test_the_command_seeds_an_account_and_reports_speed(main_account, capsys):
         call_command("seed_calls", "--account", "MA" + "0" * 18, "--count", "5")
     with pytest.raises(CommandError, match="positive"):
         call_command("seed_calls", "--account", main_account.auth_id, "--count", "0")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_workers_store_the_same_calls_as_one(main_account, other_account):
+    call_seed(account_ids=[main_account.pk], count=3000, seed=9, batch_size=500, now=NOW)
+    call_seed(
+        account_ids=[main_account.pk], count=3000, seed=9, batch_size=500, now=NOW, workers=2
+    )  # everything already there: nothing written twice
+    assert Call.objects.count() == 3000
+    one = set(Call.objects.values_list("call_uuid", "end_time", "bill_duration"))
+    Call.objects.all().delete()
+    assert (
+        call_seed(
+            account_ids=[main_account.pk], count=3000, seed=9, batch_size=500, now=NOW, workers=2
+        )
+        == 3000
+    )
+    assert set(Call.objects.values_list("call_uuid", "end_time", "bill_duration")) == one

@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -24,8 +25,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=CHUNK, metavar="B", help="rows per transaction"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="processes making and loading chunks (PostgreSQL; default: cores, max 4)",
+        )
 
-    def handle(self, *args, account, accounts, count, days, seed, batch_size, verbosity, **o):
+    def handle(self, *args, account, accounts, count, days, seed, batch_size, workers, **o):
+        verbosity = o["verbosity"]
         if count < 1 or days < 1 or batch_size < 1:
             raise CommandError("--count, --days and --batch-size must be positive.")
         if account:
@@ -49,6 +57,7 @@ class Command(BaseCommand):
                 days=days,
                 seed=seed,
                 batch_size=batch_size,
+                workers=max(1, workers),
                 progress=progress,
             )
         elapsed = time.perf_counter() - started

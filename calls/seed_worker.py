@@ -1,0 +1,28 @@
+"""Seeding worker processes (spawned, not forked: the parent may run threads).
+
+Imports nothing from Django at module level, so a fresh interpreter can load it before
+`django.setup()`; the generator arrives once, through the pool initializer.
+"""
+
+from __future__ import annotations
+
+_generator = None
+
+
+def init(generator, database_name: str) -> None:
+    """Set Django up, on the parent's database (which settings alone may not name: tests
+    run against test_<name>)."""
+    global _generator
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    connections["default"].settings_dict["NAME"] = database_name
+    _generator = generator
+
+
+def seed_chunk(job: tuple[int, int, int]) -> tuple[int, int]:
+    from calls.services import seed_chunk
+
+    return seed_chunk(_generator, *job)
