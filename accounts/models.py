@@ -38,17 +38,20 @@ class AccountQuerySet(models.QuerySet):
         """
         table = Account._meta.db_table
         sql = (
-            "WITH RECURSIVE tree(id, auth_id, parent_id, timezone, depth) AS ("
-            f"SELECT id, auth_id, parent_id, timezone, 0 FROM {table} "
+            "WITH RECURSIVE tree(id, auth_id, parent_id, timezone, partner_sid, depth) AS ("
+            f"SELECT id, auth_id, parent_id, timezone, partner_sid, 0 FROM {table} "
             "WHERE id = %s AND is_active "
-            "UNION ALL SELECT a.id, a.auth_id, a.parent_id, a.timezone, t.depth + 1 "
-            f"FROM {table} a "
+            "UNION ALL SELECT a.id, a.auth_id, a.parent_id, a.timezone, a.partner_sid, "
+            f"t.depth + 1 FROM {table} a "
             "JOIN tree t ON a.parent_id = t.id WHERE a.is_active AND t.depth < 32) "
-            "SELECT id, auth_id, parent_id, timezone FROM tree ORDER BY depth, id"
+            "SELECT id, auth_id, parent_id, timezone, partner_sid FROM tree ORDER BY depth, id"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [root_id])
-            return [AccountNode(*row) for row in cursor.fetchall()]
+            return [
+                AccountNode(id, auth_id, parent_id, zone, str(uuid.UUID(str(sid))))
+                for id, auth_id, parent_id, zone, sid in cursor.fetchall()
+            ]
 
     def subtree_ids(self, root_id: int) -> list[int]:
         return [node.id for node in self.subtree(root_id)]
@@ -62,6 +65,7 @@ class AccountNode:
     auth_id: str
     parent_id: int | None
     timezone: str
+    partner_sid: str
 
 
 def nodes_below(nodes: list[AccountNode], root_id: int) -> list[AccountNode]:

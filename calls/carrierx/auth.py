@@ -1,0 +1,41 @@
+"""Bearer tokens with scopes (CARRIERX.md, "Auth and scopes")."""
+
+from __future__ import annotations
+
+from rest_framework import authentication, exceptions
+from rest_framework.permissions import BasePermission
+
+from accounts.services import token_lookup
+
+READ_SCOPES = {"calls.read", "calls.manage"}
+DESCENDANTS = "calls.read_descendant"
+
+
+class BearerAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, secret = header.partition(" ")
+        if not header:
+            raise exceptions.NotAuthenticated("Send a token: Authorization: Bearer <token>.")
+        if scheme.lower() != "bearer" or not secret.strip() or len(secret) > 256:
+            raise exceptions.AuthenticationFailed(
+                "Use the Authorization header as: Bearer <token>."
+            )
+        token = token_lookup(secret.strip())
+        if token is None:
+            raise exceptions.AuthenticationFailed("The token is unknown, expired or revoked.")
+        return token.account, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="cdrapi"'
+
+
+class CanReadCalls(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.auth is None:
+            raise exceptions.NotAuthenticated("Send a token: Authorization: Bearer <token>.")
+        if not READ_SCOPES & set(request.auth.scopes):
+            raise exceptions.PermissionDenied(
+                "The token needs the calls.read or calls.manage scope."
+            )
+        return True
