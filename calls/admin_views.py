@@ -1,0 +1,135 @@
+"""The admin's CSV export and its calls-per-day chart."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+
+from django.contrib import admin
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from calls.admin_filters import window_from_params
+from calls.hangup_causes import name_for
+from calls.models import Call
+from calls.window import MAX_SPAN
+
+EXPORT_COLUMNS = (
+    "call_uuid", "account__auth_id", "parent_call_uuid", "call_direction", "from_number",
+    "to_number", "initiation_time", "answer_time", "end_time", "call_duration",
+    "bill_duration", "billed_duration", "total_rate", "total_amount", "hangup_cause_code",
+    "hangup_source", "stir_verification",
+)  # fmt: skip
+CHART_DAYS = 30
+
+
+class ExportTooWide(ValueError):
+    pass
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(request, queryset) -> StreamingHttpResponse:
+    since, until = window_from_params(request.GET)
+    if until - since > MAX_SPAN:
+        raise ExportTooWide(
+            "An export covers at most 30 days: pick a shorter end-time window first."
+        )
+    rows = queryset.order_by("-end_time", "-call_uuid").values_list(*EXPORT_COLUMNS)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(
+            [*(c.replace("account__", "") for c in EXPORT_COLUMNS), "hangup_cause_name"]
+        )
+        for row in rows.iterator(chunk_size=2000):  # server-side cursor: constant memory
+            yield writer.writerow([*row, name_for(row[14])])
+
+    stamp = f"{since:%Y%m%d}-{until:%Y%m%d}"
+    response = StreamingHttpResponse(lines(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
+    return response
+
+
+def daily_counts(now: datetime | None = None) -> list[dict]:
+    """Calls per UTC day over the last 30 days, by direction, with the answered share.
+
+    One aggregate query, cached for ten minutes: on 10M rows it reads a month of data.
+    """
+    now = now or timezone.now()
+    key = f"calls-chart-{now:%Y%m%d%H}-{now.minute // 10}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    start = (now - timedelta(days=CHART_DAYS - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    rows = (
+        Call.objects.filter(end_time__gte=start, end_time__lte=now)
+        .annotate(day=TruncDate("end_time", tzinfo=UTC))
+        .values("day", "call_direction")
+        .annotate(total=Count("pk"), answered=Count("pk", filter=Q(answer_time__isnull=False)))
+    )
+    days = {(start + timedelta(days=i)).date(): {"inbound": 0, "outbound": 0, "answered": 0}
+            for i in range(CHART_DAYS)}  # fmt: skip
+    for row in rows:
+        bucket = days.get(row["day"])
+        if bucket is not None:
+            bucket[row["call_direction"]] += row["total"]
+            bucket["answered"] += row["answered"]
+    result = []
+    for day, counts in days.items():
+        total = counts["inbound"] + counts["outbound"]
+        result.append(
+            {
+                "day": day,
+                **counts,
+                "total": total,
+                "answered_share": counts["answered"] / total if total else None,
+            }
+        )
+    cache.set(key, result, 600)
+    return result
+
+
+def chart(request):
+    days = daily_counts()
+    width, height, pad = 900, 260, 30
+    peak = max((d["total"] for d in days), default=0) or 1
+    step = (width - 2 * pad) / len(days)
+    bars, line = [], []
+    for i, d in enumerate(days):
+        x = pad + i * step
+        out_h = (height - 2 * pad) * d["outbound"] / peak
+        in_h = (height - 2 * pad) * d["inbound"] / peak
+        base = height - pad
+        bars.append({"x": round(x + 2, 1), "w": round(step - 4, 1),
+                     "out_y": round(base - out_h, 1), "out_h": round(out_h, 1),
+                     "in_y": round(base - out_h - in_h, 1), "in_h": round(in_h, 1),
+                     "label": d["day"].strftime("%d"), "tip": _tip(d)})  # fmt: skip
+        if d["answered_share"] is not None:
+            y = pad + (height - 2 * pad) * (1 - d["answered_share"])
+            line.append(f"{round(x + step / 2, 1)},{round(y, 1)}")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Calls per day, last 30 days",
+        "days": days, "bars": bars, "line": " ".join(line), "width": width,
+        "height": height, "pad": pad, "peak": peak,
+        "total": sum(d["total"] for d in days),
+    }  # fmt: skip
+    return TemplateResponse(request, "admin/calls/call/chart.html", context)
+
+
+def _tip(day: dict) -> str:
+    share = "-" if day["answered_share"] is None else f"{day['answered_share']:.0%}"
+    return (
+        f"{day['day']:%Y-%m-%d}: {day['outbound']} outbound, {day['inbound']} inbound, "
+        f"{share} answered"
+    )
