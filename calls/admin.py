@@ -42,6 +42,7 @@ class CallAdmin(admin.ModelAdmin):
     raw_id_fields = ("account",)
     paginator = CappedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice would scan the window
     list_per_page = 50
     fieldsets = (
         ("Parties", {"fields": ("call_uuid", "account_link", "call_direction", "from_number",
@@ -53,14 +54,13 @@ class CallAdmin(admin.ModelAdmin):
                                 "rate_lcr_dst")}),
         ("Hangup", {"fields": ("hangup", "hangup_source", "sipcause",
                                "disconnect_originator")}),
-        ("SIP and media", {"fields": ("codec_src", "codec_dst", "transcoded", "ip_src", "ip_dst",
-                                      "sipcallid_src", "sipcallid_dst", "trunk_sid_src",
-                                      "trunk_sid_dst", "trunk_group_sid_src",
-                                      "trunk_group_sid_dst", "endpoint_sid_src",
-                                      "endpoint_sid_dst", "diversion_src", "diversion_dst",
-                                      "number_src_original", "number_src_transformed",
-                                      "number_dst_original", "number_dst_transformed", "cic",
-                                      "cic_original", "cic_transformed")}),
+        ("SIP and media", {"classes": ("collapse",), "fields": (
+            "codec_src", "codec_dst", "transcoded", "ip_src", "ip_dst", "sipcallid_src",
+            "sipcallid_dst", "trunk_sid_src", "trunk_sid_dst", "trunk_group_sid_src",
+            "trunk_group_sid_dst", "endpoint_sid_src", "endpoint_sid_dst", "diversion_src",
+            "diversion_dst", "number_src_original", "number_src_transformed",
+            "number_dst_original", "number_dst_transformed", "cic", "cic_original",
+            "cic_transformed")}),
         ("STIR/SHAKEN", {"fields": ("stir_verification", "stir_attest", "stir_identity",
                                     "stir_orig_id", "stir_signing_entity", "stir_verstat",
                                     "identity")}),
