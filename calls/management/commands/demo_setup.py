@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import account_create, account_rotate_auth_token
@@ -29,7 +30,14 @@ class Command(BaseCommand):
             account_create(name=SUB_NAME, parent=main)
         sub = main.subaccounts.order_by("pk").first()
         if not Call.objects.filter(account__in=[main, sub]).exists():
-            stored = call_seed(account_ids=[main.pk, sub.pk], weights=[3, 1], count=calls, days=100)
+            # Up to this moment (not midnight, the seeder's default), so today has calls too.
+            stored = call_seed(
+                account_ids=[main.pk, sub.pk],
+                weights=[3, 1],
+                count=calls,
+                days=100,
+                now=timezone.now(),
+            )
             self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
         # Secrets are stored hashed, so the only way to show working ones is to rotate.
         main_token = account_rotate_auth_token(account=main)
