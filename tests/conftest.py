@@ -61,3 +61,17 @@ def bearer(db):
         return token, token.raw_secret
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _close_live_server_connections(request):
+    """A live server's request threads can leave a session open on the test database,
+    which then cannot be dropped at the end of the run; end them after such a test."""
+    yield
+    if "live_server" not in request.fixturenames or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
