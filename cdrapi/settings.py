@@ -40,7 +40,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cdrapi.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cdrapi.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +97,10 @@ _db = dj_database_url.parse(
 )
 if _db["ENGINE"] == "django.db.backends.postgresql":
     options = _db.setdefault("OPTIONS", {})
+    # A statement slower than this is cut and answered 503: no hung worker.
+    timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+    options["options"] = f"-c statement_timeout={timeout_ms}"
+    options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
     if DB_POOL:
         options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
     _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
@@ -125,11 +131,26 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 3600, minimum=0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+# On by default: turn off only if a subdomain must still be served over plain HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
+
+# --- Request limits -----------------------------------------------------------------------
+MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+
+# --- Rate limits (README, "Security and operations") -------------------------------------
+THROTTLE_PLIVO_ACCOUNT = env_str("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
+THROTTLE_CARRIERX_TOKEN = env_str("THROTTLE_CARRIERX_TOKEN", "100/1s")
+THROTTLE_ADDRESS = env_str("THROTTLE_ADDRESS", "600/5s")
+THROTTLE_FAILED_AUTH = env_str("THROTTLE_FAILED_AUTH", "10/1m")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -137,6 +158,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # Client addresses: how many proxies in front of us append to X-Forwarded-For.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0) or None,
 }
 
 LOGGING = {

@@ -75,3 +75,12 @@ def _close_live_server_connections(request):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached charts must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -6,6 +6,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 
 from cdrapi.settings import *  # noqa: F403
 
+SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast admin-user fixtures
 
 # Live-server tests serve each request on its own thread; close its connection at the end

@@ -6,6 +6,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
 from accounts.services import token_lookup
+from calls.throttling import FailedAuthLimiter
 
 READ_SCOPES = {"calls.read", "calls.manage"}
 DESCENDANTS = "calls.read_descendant"
@@ -21,8 +22,11 @@ class BearerAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Use the Authorization header as: Bearer <token>."
             )
+        limiter = FailedAuthLimiter(request)
+        limiter.check()
         token = token_lookup(secret.strip())
         if token is None:
+            limiter.failed()
             raise exceptions.AuthenticationFailed("The token is unknown, expired or revoked.")
         return token.account, token
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from cdrapi import outage
+
 logger = logging.getLogger("cdrapi.carrierx")
-RETRY_AFTER_SECONDS = 5
 
 
 class Invalid(exceptions.APIException):
@@ -39,6 +39,13 @@ def exception_handler(exc, context) -> Response | None:
             status=401,
             headers={"WWW-Authenticate": 'Bearer realm="cdrapi"'},
         )
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1) + (1 if exc.wait and exc.wait % 1 else 0)
+        return Response(
+            _body("too many requests", "rate", f"{exc.detail} Retry in {wait} s."),
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     if isinstance(exc, exceptions.PermissionDenied):
         return Response(_body("forbidden", "scope", str(exc.detail)), status=403)
     if isinstance(exc, exceptions.MethodNotAllowed):
@@ -54,17 +61,17 @@ def exception_handler(exc, context) -> Response | None:
         return Response(
             _body("invalid request", "request", str(exc.detail)), status=exc.status_code
         )
-    if isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DatabaseError) and getattr(exc.__cause__, "sqlstate", None) == "57014"
-    ):
-        logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return Response(
+    if outage.is_outage(exc):
+        outage.report(exc)
+        response = Response(
             _body(
                 "service unavailable", "database", "The CDR store is unavailable; retry shortly."
             ),
             status=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
         )
+        response._has_been_logged = True  # outage.report logged it, once a minute
+        return response
     logger.exception("unhandled error in the CarrierX API")
     return Response(
         _body("internal error", "server", "An internal error occurred; it has been logged."),

@@ -19,6 +19,7 @@ from calls.carrierx.fields import COLUMNS, FIELDS, NAMES, cdr_objects
 from calls.carrierx.filter_parser import FilterSyntaxError, parse
 from calls.fields import parse_uint
 from calls.models import Call
+from calls.throttling import AddressThrottle, CarrierXTokenThrottle
 
 LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
                "exclude_fields", "total"}  # fmt: skip
@@ -30,6 +31,7 @@ _END, _UUID = COLUMNS.index("end_time"), COLUMNS.index("call_uuid")
 class CallDrViewSet(viewsets.ViewSet):
     authentication_classes = [BearerAuthentication]
     permission_classes = [CanReadCalls]
+    throttle_classes = [AddressThrottle, CarrierXTokenThrottle]
 
     def get_exception_handler(self):
         return exception_handler

@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 
 from accounts import secrets as creds
 from accounts.models import Account
+from calls.throttling import FailedAuthLimiter
 
 # Compared against when the auth id is unknown, so that a miss costs the same as a hit.
 _DUMMY_DIGEST = creds.digest("no-such-account")
@@ -31,16 +32,18 @@ class AccountBasicAuthentication(authentication.BaseAuthentication):
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise exceptions.AuthenticationFailed(FAILED) from None
+        limiter = FailedAuthLimiter(request)
+        limiter.check()
         auth_id, sep, token = decoded.partition(":")
-        if not sep or len(auth_id) > 20 or len(token) > 256:
-            raise exceptions.AuthenticationFailed(FAILED)
-        account = Account.objects.filter(auth_id=auth_id, is_active=True).first()
+        account = None
+        if sep and len(auth_id) <= 20 and len(token) <= 256:
+            account = Account.objects.filter(auth_id=auth_id, is_active=True).first()
         if account is None:
             creds.matches(token, _DUMMY_DIGEST)
-            raise exceptions.AuthenticationFailed(FAILED)
-        if not account.check_auth_token(token):
-            raise exceptions.AuthenticationFailed(FAILED)
-        return account, None
+        elif account.check_auth_token(token):
+            return account, None
+        limiter.failed()
+        raise exceptions.AuthenticationFailed(FAILED)
 
     def authenticate_header(self, request) -> str:
         return 'Basic realm="cdrapi"'

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from cdrapi import outage
+
 logger = logging.getLogger("cdrapi.plivo")
-RETRY_AFTER_SECONDS = 5
 
 
 class BadRequest(exceptions.APIException):
@@ -43,27 +43,30 @@ def exception_handler(exc, context) -> Response | None:
             str(exc.detail),
             headers={"WWW-Authenticate": 'Basic realm="cdrapi"'},
         )
+    if isinstance(exc, exceptions.Throttled):
+        wait = int(exc.wait or 1) + (1 if exc.wait and exc.wait % 1 else 0)
+        return error_response(
+            request, 429, f"{_sentence(exc.detail)} Retry in {wait} s.".replace("..", "."),
+            headers={"Retry-After": str(wait)},
+        )  # fmt: skip
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response(
             request, 405, f"The {request.method} method is not allowed here; use GET."
         )
     if isinstance(exc, exceptions.APIException):
         return error_response(request, exc.status_code, _sentence(exc.detail))
-    if isinstance(exc, OperationalError | InterfaceError) or _is_statement_timeout(exc):
-        logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return error_response(
+    if outage.is_outage(exc):
+        outage.report(exc)
+        response = error_response(
             request,
             503,
             "The call store is unavailable right now; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
         )
+        response._has_been_logged = True  # outage.report logged it, once a minute
+        return response
     logger.exception("unhandled error in the Plivo API")
     return error_response(request, 500, "An internal error occurred; it has been logged.")
-
-
-def _is_statement_timeout(exc: Exception) -> bool:
-    cause = getattr(exc, "__cause__", None)
-    return isinstance(exc, DatabaseError) and getattr(cause, "sqlstate", None) == "57014"
 
 
 def _sentence(detail) -> str:

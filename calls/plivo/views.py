@@ -20,6 +20,7 @@ from calls.plivo import errors
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.filters import CallFilterSet
 from calls.plivo.serialize import COLUMNS, call_objects
+from calls.throttling import AddressThrottle, PlivoAccountThrottle
 
 MAX_LIMIT = 20
 PAGING_PARAMS = ("limit", "offset", "cursor")
@@ -40,12 +41,14 @@ class IsAccount(BasePermission):
 class CallViewSet(viewsets.ViewSet):
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]
+    throttle_classes = [AddressThrottle, PlivoAccountThrottle]
 
     def get_exception_handler(self):
         return errors.exception_handler
 
     def initial(self, request, *args, **kwargs) -> None:
-        request.api_id = str(uuid.uuid4())
+        # The request id the middleware gave this request, so logs and bodies agree.
+        request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
 
     # --- helpers -------------------------------------------------------------------------
