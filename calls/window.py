@@ -80,11 +80,11 @@ def resolve(
         lower = Bound(upper.at - DEFAULT_SPAN, False)
     elif upper is None:
         upper = Bound(now, False)
-        if lower.at > now:
-            raise WindowError(
-                f"The {field} lower bound {lower.at:%Y-%m-%d %H:%M:%S} UTC is in the future; "
-                "give an upper bound too, or a lower bound in the past."
-            )
+    if lower.at > now:  # calls end in the past: such a window can hold nothing
+        raise WindowError(
+            f"The {field} window starts at {lower.at:%Y-%m-%d %H:%M:%S} UTC, in the future; "
+            "no call has ended then yet."
+        )
     if lower.at > upper.at:
         raise WindowError(
             f"The {field} lower bound ({lower.at:%Y-%m-%d %H:%M:%S}) is after the upper "
