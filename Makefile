@@ -36,6 +36,7 @@ venv: $(STAMP)
 run: export DEBUG ?= 1
 run: venv
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py demo_setup --host $(HOST) --port $(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

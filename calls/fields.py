@@ -8,6 +8,7 @@ must be a 400, not a database error), and no silent coercion of "1.0" to 1.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 
 from django import forms
@@ -21,6 +22,9 @@ _DATETIME = re.compile(
 # An optional + then digits, or the user part of a SIP URI (RFC 3261 unreserved and
 # user-unreserved characters; no %-escapes).
 _NUMBER = re.compile(r"\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+", re.ASCII)
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", re.ASCII
+)
 DATETIME_FORMATS = "YYYY-MM-DD HH:MM, YYYY-MM-DD HH:MM:ss or YYYY-MM-DD HH:MM:ss.uuuuuu (UTC)"
 
 
@@ -44,6 +48,13 @@ def parse_utc_datetime(raw: str) -> datetime:
         return datetime.fromisoformat(raw.replace("T", " ")).replace(tzinfo=UTC)
     except ValueError:
         raise ValueError(f"{raw!r} is not a real date and time") from None
+
+
+def parse_uuid(raw: str) -> uuid.UUID:
+    """A UUID as 32 hex digits, hyphens optional (no braces, no urn: prefix)."""
+    if not _UUID.fullmatch(raw):
+        raise ValueError(f"expected a UUID, got {raw[:40]!r}")
+    return uuid.UUID(raw)
 
 
 def parse_number_prefix(raw: str) -> str:
@@ -80,6 +91,10 @@ class IntField(_ParsedField):
 
 class UTCDateTimeField(_ParsedField):
     parser = staticmethod(parse_utc_datetime)
+
+
+class UUIDField(_ParsedField):
+    parser = staticmethod(parse_uuid)
 
 
 class NumberPrefixField(_ParsedField):

@@ -17,6 +17,10 @@ class UTCDateTimeFilter(django_filters.Filter):
     field_class = fields.UTCDateTimeField
 
 
+class UUIDFilter(django_filters.Filter):
+    field_class = fields.UUIDField
+
+
 class StrictChoiceFilter(django_filters.Filter):
     field_class = fields.StrictChoiceField
 

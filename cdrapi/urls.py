@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import cdrapi.openapi  # noqa: F401  (registers the security schemes)
 from cdrapi.health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     path("", include("calls.plivo.urls")),
     path("", include("calls.carrierx.urls")),
 ]
+
+handler404 = "cdrapi.views.not_found"

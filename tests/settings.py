@@ -12,3 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast adm
 # Live-server tests serve each request on its own thread; close its connection at the end
 # of the request so the test database can be dropped afterwards.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# No collectstatic before tests: WhiteNoise serves nothing.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = False  # the live server serves static files itself

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
+import re
 from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import Account
-from calls.carrierx import filters
+from calls.carrierx import filters, schema
 from calls.carrierx.auth import DESCENDANTS, BearerAuthentication, CanReadCalls
 from calls.carrierx.errors import Invalid, exception_handler
 from calls.carrierx.fields import COLUMNS, FIELDS, NAMES, cdr_objects
 from calls.carrierx.filter_parser import FilterSyntaxError, parse
-from calls.fields import parse_uint
+from calls.fields import parse_uint, parse_uuid
 from calls.models import Call
 from calls.throttling import AddressThrottle, CarrierXTokenThrottle
 
@@ -25,9 +26,27 @@ LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include
                "exclude_fields", "total"}  # fmt: skip
 DETAIL_PARAMS = {"include_fields", "exclude_fields"}
 DEFAULT_LIMIT, MAX_LIMIT = 10, 1000
+ORDER = re.compile(r"([a-z_]+)(?:[ +](asc|desc|ASC|DESC))?", re.ASCII)
+FIELD_LIST = re.compile(r"[a-z_]+(,[a-z_]+)*", re.ASCII)
 _END, _UUID = COLUMNS.index("end_time"), COLUMNS.index("call_uuid")
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Get call detail records",
+        description="Pagination (limit/offset and after/before), result filtering (filter=) "
+        "and field filtering (include_fields, exclude_fields).",
+        parameters=schema.LIST_PARAMETERS,
+        responses={200: schema.CdrListSerializer, **schema.ERRORS},
+        tags=["CarrierX-style CDRs"],
+    ),
+    retrieve=extend_schema(
+        summary="Get one call detail record",
+        parameters=schema.DETAIL_PARAMETERS,
+        responses={200: schema.CdrSerializer, **schema.ERRORS},
+        tags=["CarrierX-style CDRs"],
+    ),
+)
 class CallDrViewSet(viewsets.ViewSet):
     authentication_classes = [BearerAuthentication]
     permission_classes = [CanReadCalls]
@@ -61,7 +80,9 @@ class CallDrViewSet(viewsets.ViewSet):
             raw = params.get(param)
             if raw is None:
                 continue
-            wanted = [f.strip() for f in raw.split(",") if f.strip()]
+            if not FIELD_LIST.fullmatch(raw):
+                raise Invalid(param, "Expected field names separated by commas.")
+            wanted = raw.split(",")
             unknown = [f for f in wanted if f not in FIELDS]
             if unknown:
                 raise Invalid(param, f"Unknown field(s): {', '.join(u[:40] for u in unknown[:5])}.")
@@ -129,7 +150,7 @@ class CallDrViewSet(viewsets.ViewSet):
         self._check_params(request, DETAIL_PARAMS)
         names = self._fields(request.query_params)
         try:
-            sid = uuid.UUID(dr_sid)
+            sid = parse_uuid(dr_sid)
         except ValueError:
             raise Invalid("dr_sid", "dr_sid must be a UUID.") from None
         visible = self._visible(request)
@@ -174,7 +195,7 @@ class CallDrViewSet(viewsets.ViewSet):
 
 def _anchor(base, raw: str, param: str):
     try:
-        sid = uuid.UUID(raw)
+        sid = parse_uuid(raw)
     except ValueError:
         raise Invalid(param, f"{param} must be the dr_sid (a UUID) of a visible CDR.") from None
     anchor = base.filter(call_uuid=sid).values_list("end_time", "call_uuid").first()
@@ -205,13 +226,10 @@ def _keyset_page(rows_qs, anchor, forward: bool, descending: bool, limit: int):
 def _order(raw: str | None, *, keyset_mode: bool) -> tuple[str, bool]:
     if raw is None:
         return "date_stop", True
-    parts = raw.replace("+", " ").split()
-    if not parts or len(parts) > 2:
+    match = ORDER.fullmatch(raw)
+    if not match:
         raise Invalid("order", "Write order as <field> asc or <field> desc.")
-    field = parts[0]
-    direction = parts[1].lower() if len(parts) == 2 else "desc"
-    if direction not in {"asc", "desc"}:
-        raise Invalid("order", "The order direction is asc or desc.")
+    field, direction = match.group(1), (match.group(2) or "desc").lower()
     if field not in FIELDS or FIELDS[field][1] == "json":
         raise Invalid("order", f"{field[:40]!r} is not a field that can be ordered on.")
     if keyset_mode and field != "date_stop":
@@ -236,6 +254,6 @@ def _bool(params, name: str) -> bool:
     raw = params.get(name)
     if raw is None:
         return False
-    if raw.lower() not in {"true", "false"}:
+    if raw not in {"true", "false"}:
         raise Invalid(name, "Expected true or false.")
-    return raw.lower() == "true"
+    return raw == "true"

@@ -14,6 +14,7 @@ from calls.filters import (
     StrictChoiceFilter,
     UIntFilter,
     UTCDateTimeFilter,
+    UUIDFilter,
 )
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call
 
@@ -31,7 +32,7 @@ class CallFilterSet(filters.FilterSet):
     stir_verification = StrictChoiceFilter(
         field_name="stir_verification", choices=STIR_VERIFICATIONS
     )
-    parent_call_uuid = filters.UUIDFilter(field_name="parent_call_uuid")
+    parent_call_uuid = UUIDFilter(field_name="parent_call_uuid")
 
     class Meta:
         model = Call

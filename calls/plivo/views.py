@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import urlencode
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
@@ -16,13 +18,14 @@ from calls import window as win
 from calls.cursor import Cursor, CursorError, fingerprint
 from calls.fields import parse_uint
 from calls.models import Call
-from calls.plivo import errors
+from calls.plivo import errors, schema
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.filters import CallFilterSet
 from calls.plivo.serialize import COLUMNS, call_objects
 from calls.throttling import AddressThrottle, PlivoAccountThrottle
 
 MAX_LIMIT = 20
+SUBACCOUNT_ID = re.compile(r"SA[A-Z0-9]{18}", re.ASCII)
 PAGING_PARAMS = ("limit", "offset", "cursor")
 ACCOUNT_NOT_FOUND = "No account with that auth id is visible to these credentials."
 CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the last 90 days."
@@ -38,6 +41,22 @@ class IsAccount(BasePermission):
         return True
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List completed calls",
+        description="Newest first; the last 7 days unless end_time bounds say otherwise.",
+        parameters=schema.LIST_PARAMETERS,
+        responses={200: schema.PlivoCallListSerializer, **schema.ERRORS},
+        tags=["Plivo-style calls"],
+    ),
+    retrieve=extend_schema(
+        summary="Retrieve a call",
+        parameters=schema.DETAIL_PARAMETERS,
+        responses={200: schema.PlivoCallDetailSerializer, **schema.ERRORS},
+        examples=[schema.CALL_EXAMPLE],
+        tags=["Plivo-style calls"],
+    ),
+)
 class CallViewSet(viewsets.ViewSet):
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]
@@ -193,7 +212,7 @@ class CallViewSet(viewsets.ViewSet):
         sub = request.query_params.get("subaccount")
         if sub is None:
             return scope
-        if not (len(sub) == 20 and sub.startswith("SA") and sub[2:].isalnum() and sub.isascii()):
+        if not SUBACCOUNT_ID.fullmatch(sub):
             raise errors.BadRequest(
                 f"Invalid subaccount: expected SA followed by 18 letters or digits, got "
                 f"{sub[:40]!r}."
