@@ -15,12 +15,13 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdrapi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite lint fmt clean
+.PHONY: help venv run test test-sqlite fuzz lint fmt clean
 
 help:
 	@echo "make run          virtualenv, install, migrate, demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test         virtualenv, install, whole suite on PostgreSQL ($(TEST_DATABASE_URL))"
 	@echo "make test-sqlite  the same suite on SQLite (PostgreSQL-only tests skip)"
+	@echo "make fuzz         a long schemathesis run (FUZZ_EXAMPLES=2000 per operation)"
 	@echo "make lint         ruff check + ruff format --check"
 
 $(STAMP): pyproject.toml
@@ -46,6 +47,10 @@ test: venv
 
 test-sqlite: venv
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: venv
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		$(BIN)/pytest tests/api/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -73,8 +73,10 @@ class _ParsedField(forms.Field):
     parser = staticmethod(str)
 
     def to_python(self, value):
-        if value in self.empty_values:
+        if value is None:  # absent
             return None
+        if value == "":  # present but empty: a client bug, not "no filter"
+            raise forms.ValidationError("the value is empty", code="empty")
         try:
             return self.parser(value)
         except ValueError as exc:
@@ -109,7 +111,7 @@ class StrictChoiceField(_ParsedField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if value in self.empty_values:
+        if value is None:
             return None
         if value not in self.choices:
             allowed = ", ".join(self.choices)

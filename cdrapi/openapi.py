@@ -1,6 +1,7 @@
 """OpenAPI security schemes for our two authentication classes (drf-spectacular)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 
 
 class BasicAuthScheme(OpenApiAuthenticationExtension):
@@ -26,3 +27,16 @@ class BearerAuthScheme(OpenApiAuthenticationExtension):
             "description": "A token minted with create_token or in the admin; scopes "
             "calls.read or calls.manage, plus calls.read_descendant for accounts below.",
         }
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    """Our list endpoints answer with an envelope object (meta + objects, or items +
+    pagination), never a bare array: don't let the `list` action name wrap it in one."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+    def get_operation_id(self) -> str:
+        # Named by the action, not guessed from the response: list and retrieve differ.
+        tokens = [token.replace("-", "_") for token in self._tokenize_path()]
+        return "_".join([*tokens, getattr(self.view, "action", None) or self.method.lower()])

@@ -16,3 +16,4 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # No collectstatic before tests: WhiteNoise serves nothing.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = False  # the live server serves static files itself
+ALLOWED_HOSTS = ["testserver", "localhost"]  # schemathesis loads the schema at collection

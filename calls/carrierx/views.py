@@ -21,6 +21,7 @@ from calls.carrierx.filter_parser import FilterSyntaxError, parse
 from calls.fields import parse_uint, parse_uuid
 from calls.models import Call
 from calls.throttling import AddressThrottle, CarrierXTokenThrottle
+from cdrapi.openapi import EnvelopeAutoSchema
 
 LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
                "exclude_fields", "total"}  # fmt: skip
@@ -48,6 +49,7 @@ _END, _UUID = COLUMNS.index("end_time"), COLUMNS.index("call_uuid")
     ),
 )
 class CallDrViewSet(viewsets.ViewSet):
+    schema = EnvelopeAutoSchema()
     authentication_classes = [BearerAuthentication]
     permission_classes = [CanReadCalls]
     throttle_classes = [AddressThrottle, CarrierXTokenThrottle]

@@ -23,6 +23,7 @@ from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.filters import CallFilterSet
 from calls.plivo.serialize import COLUMNS, call_objects
 from calls.throttling import AddressThrottle, PlivoAccountThrottle
+from cdrapi.openapi import EnvelopeAutoSchema
 
 MAX_LIMIT = 20
 SUBACCOUNT_ID = re.compile(r"SA[A-Z0-9]{18}", re.ASCII)
@@ -58,6 +59,7 @@ class IsAccount(BasePermission):
     ),
 )
 class CallViewSet(viewsets.ViewSet):
+    schema = EnvelopeAutoSchema()
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]
     throttle_classes = [AddressThrottle, PlivoAccountThrottle]

@@ -38,3 +38,17 @@ def plivo(db):
 def uuids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [obj["call_uuid"] for obj in response.json()["objects"]]
+
+
+@pytest.fixture
+def wsgi_keeps_connection():
+    """Calls into the WSGI app (schemathesis) must not close the test's own connection,
+    which Django does at the end of each request; the test client detaches that too."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
