@@ -15,13 +15,14 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdrapi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite fuzz lint fmt clean
+.PHONY: help venv run test test-sqlite fuzz bench lint fmt clean
 
 help:
 	@echo "make run          virtualenv, install, migrate, demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test         virtualenv, install, whole suite on PostgreSQL ($(TEST_DATABASE_URL))"
 	@echo "make test-sqlite  the same suite on SQLite (PostgreSQL-only tests skip)"
 	@echo "make fuzz         a long schemathesis run (FUZZ_EXAMPLES=2000 per operation)"
+	@echo "make bench        the benchmark (BENCH_ARGS='--rows 200000' for a quick run)"
 	@echo "make lint         ruff check + ruff format --check"
 
 $(STAMP): pyproject.toml
@@ -51,6 +52,10 @@ test-sqlite: venv
 fuzz: venv
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-2000} DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 		$(BIN)/pytest tests/api/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
+
+# Seeds (or reuses) its own PostgreSQL database, serves the app under gunicorn, prints a table.
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from bench.textbook import TextbookCallList
+
+urlpatterns = [
+    path("textbook/v1/Account/<str:auth_id>/Call/", TextbookCallList.as_view()),
+    path("", include("cdrapi.urls")),
+]
