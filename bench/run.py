@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--accounts", type=int, default=1000)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per run")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -133,6 +133,8 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
         return [(base + ("?" + urlencode(params) if params else ""), big)]
 
     depth_sid = carrierx_sid_at_depth(bearer, 10_000)
+    shallow_sid = carrierx_sid_at_depth(bearer, 10)
+    first_pages, last_pages = day_walk(big, base, now)
     return [
         ("Plivo: default window, big account", plivo()),
         ("Plivo: default window, small account",
@@ -149,6 +151,10 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
         ("Plivo: offset 1,000", plivo(offset=1000)),
         ("Plivo: offset 10,000", plivo(offset=10000)),
         ("Plivo: retrieve by uuid", [(f"{base}{u}/", big) for u in fx.uuids]),
+        (f"Plivo: meta.next, pages 2-11 of the {PAGES[0]} of a day", first_pages),
+        ("Plivo: meta.next, last 10 pages of that day", last_pages),
+        ("CarrierX: after at depth 10", [(f"/core/v2/calls/call_drs?after={shallow_sid}",
+                                          bearer)]),
         ("CarrierX: default list", [("/core/v2/calls/call_drs", bearer)]),
         ("CarrierX: filter=", [("/core/v2/calls/call_drs?" + urlencode(
             {"filter": "direction eq inbound and duration_billing ge 60"}), bearer)]),
@@ -157,6 +163,38 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
         ("Textbook DRF: default window, big account",
          [(f"/textbook/v1/Account/{fx.big.auth_id}/Call/", big)]),
     ]  # fmt: skip
+
+
+PAGES = [0]
+
+
+def day_walk(headers: dict, base: str, now: datetime):
+    """Follow meta.next through one whole day of the big account; return the first and
+    the last ten page requests (cursor links), to compare their cost."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=headers["Authorization"])
+    day = (now - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    url = (
+        base
+        + "?"
+        + urlencode(
+            {
+                "end_time__gte": f"{day:%Y-%m-%d %H:%M}",
+                "end_time__lt": f"{day + timedelta(days=1):%Y-%m-%d %H:%M}",
+            }
+        )
+    )
+    links = [url]
+    while True:
+        body = client.get(url).json()
+        url = body["meta"]["next"]
+        if not url:
+            break
+        links.append(url)
+    PAGES[0] = len(links)
+    pick = [(link, headers) for link in links]
+    return pick[1:11], pick[-10:]
 
 
 def carrierx_sid_at_depth(headers: dict, depth: int) -> str:
