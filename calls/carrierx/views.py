@@ -18,8 +18,9 @@ from calls.carrierx.auth import DESCENDANTS, BearerAuthentication, CanReadCalls
 from calls.carrierx.errors import Invalid, exception_handler
 from calls.carrierx.fields import COLUMNS, FIELDS, NAMES, cdr_objects
 from calls.carrierx.filter_parser import FilterSyntaxError, parse
-from calls.fields import parse_uint, parse_uuid
+from calls.fields import parse_uuid
 from calls.models import Call
+from calls.params import ParamError, bounded_uint, check_known
 from calls.throttling import AddressThrottle, CarrierXTokenThrottle
 from cdrapi.openapi import EnvelopeAutoSchema
 
@@ -67,13 +68,10 @@ class CallDrViewSet(viewsets.ViewSet):
 
     @staticmethod
     def _check_params(request, allowed: set[str]) -> None:
-        for name in request.query_params:
-            if name not in allowed:
-                raise Invalid(
-                    name[:60], f"Unknown parameter; accepted: {', '.join(sorted(allowed))}."
-                )
-            if len(request.query_params.getlist(name)) > 1:
-                raise Invalid(name, "Given more than once.")
+        try:
+            check_known(request.query_params, allowed)
+        except ParamError as exc:
+            raise Invalid(exc.param, str(exc)) from None
 
     @staticmethod
     def _fields(params) -> tuple[str, ...]:
@@ -98,8 +96,11 @@ class CallDrViewSet(viewsets.ViewSet):
     def list(self, request) -> Response:
         params = request.query_params
         self._check_params(request, LIST_PARAMS)
-        limit = _uint(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _uint(params, "offset", 0, 0, 2**31 - 1)
+        try:
+            limit = bounded_uint(params, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+            offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
+        except ParamError as exc:
+            raise Invalid(exc.param, str(exc)) from None
         after, before = params.get("after"), params.get("before")
         if after is not None and before is not None:
             raise Invalid("after", "Give after or before, not both.")
@@ -237,19 +238,6 @@ def _order(raw: str | None, *, keyset_mode: bool) -> tuple[str, bool]:
     if keyset_mode and field != "date_stop":
         raise Invalid("order", "With after or before, only date_stop can be ordered on.")
     return field, direction == "desc"
-
-
-def _uint(params, name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = parse_uint(raw, maximum=high)
-    except ValueError:
-        value = -1
-    if value < low:
-        raise Invalid(name, f"Expected a whole number from {low} to {high}.")
-    return value
 
 
 def _bool(params, name: str) -> bool:

@@ -17,8 +17,8 @@ from accounts.models import Account, AccountNode, nodes_below
 from calls import counts
 from calls import window as win
 from calls.cursor import Cursor, CursorError, fingerprint
-from calls.fields import parse_uint
 from calls.models import Call
+from calls.params import ParamError, bounded_uint, check_known
 from calls.plivo import errors, schema
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.filters import CallFilterSet
@@ -93,22 +93,21 @@ class CallViewSet(viewsets.ViewSet):
 
     @staticmethod
     def _check_params(request, allowed) -> None:
-        for name in request.query_params:
-            if name not in allowed:
-                raise errors.BadRequest(
-                    f"Unknown parameter {name[:60]!r}; accepted parameters are: "
-                    f"{', '.join(sorted(allowed))}."
-                )
-            if len(request.query_params.getlist(name)) > 1:
-                raise errors.BadRequest(f"The parameter {name!r} was given more than once.")
+        try:
+            check_known(request.query_params, allowed)
+        except ParamError as exc:
+            raise errors.BadRequest(str(exc)) from None
 
     # --- endpoints -----------------------------------------------------------------------
     def list(self, request, auth_id: str) -> Response:
         filterset = CallFilterSet(request.query_params, queryset=Call.objects.all())
         self._check_params(request, {*filterset.filters, *PAGING_PARAMS, "subaccount"})
         params = request.query_params
-        limit = _paging_int(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
-        offset = _paging_int(params, "offset", default=0, low=0, high=2**31 - 1)
+        try:
+            limit = bounded_uint(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
+            offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
+        except ParamError as exc:
+            raise errors.BadRequest(str(exc)) from None
         if not filterset.is_valid():
             name, messages = next(iter(filterset.errors.items()))
             raise errors.BadRequest(f"Invalid {name}: {' '.join(messages)}.")
@@ -242,16 +241,3 @@ class CallViewSet(viewsets.ViewSet):
         if node is None:
             raise errors.NotFound("No subaccount with that auth id belongs to this account.")
         return nodes_below(scope, node.id)
-
-
-def _paging_int(params, name: str, *, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = parse_uint(raw, maximum=high)
-    except ValueError:
-        value = -1
-    if value < low:
-        raise errors.BadRequest(f"Invalid {name}: expected a whole number from {low} to {high}.")
-    return value
