@@ -12,6 +12,8 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 # The suite runs against a real PostgreSQL server; pytest-django creates and drops test_<name>.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdrapi
+# One test database per checkout, so two checkouts can run their suites at once.
+export TEST_DATABASE_NAME ?= test_cdrapi_$(shell echo "$(CURDIR)" | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
