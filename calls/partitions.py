@@ -134,9 +134,10 @@ def _create(lo: datetime, hi: datetime) -> Partition:
             f'INSERT INTO "{name}" SELECT * FROM moved',
             [lo, hi],
         )
+        # DDL takes no bound parameters (server-side binding); the bounds are ours, not input.
         cur.execute(
-            f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)',
-            [lo, hi],
+            f'ALTER TABLE {TABLE} ATTACH PARTITION "{name}" '
+            f"FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')"
         )
     return Partition(start=lo, end=hi, name=name)
 
