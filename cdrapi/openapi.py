@@ -2,6 +2,7 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 
 
 class BasicAuthScheme(OpenApiAuthenticationExtension):
@@ -40,3 +41,8 @@ class EnvelopeAutoSchema(AutoSchema):
         # Named by the action, not guessed from the response: list and retrieve differ.
         tokens = [token.replace("-", "_") for token in self._tokenize_path()]
         return "_".join([*tokens, getattr(self.view, "action", None) or self.method.lower()])
+
+
+def query_param(name: str, kind, description: str, **kwargs) -> OpenApiParameter:
+    """A documented query parameter (both faces describe theirs this way)."""
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **kwargs)

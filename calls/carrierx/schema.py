@@ -1,9 +1,10 @@
 """The CarrierX face in OpenAPI terms: documentation-only serializers and parameters."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from calls.carrierx.fields import FIELDS
+from cdrapi.openapi import query_param as _q
 
 STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -73,11 +74,6 @@ ERRORS = {
     429: _error("Rate limited; see Retry-After."),
     503: _error("The database is unavailable; see Retry-After."),
 }
-
-
-def _q(name, kind, description, **kwargs) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description,
-                            **kwargs)  # fmt: skip
 
 
 FIELD_LIST = r"^[a-z_]+(,[a-z_]+)*$"

@@ -4,10 +4,11 @@ The patterns are the ones calls/fields.py enforces, so fuzzing from this schema 
 exactly the boundary between accepted and refused input.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS
+from cdrapi.openapi import query_param as _q
 
 TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$"
 FILTER_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
@@ -71,11 +72,6 @@ ERRORS = {
     429: _error("Rate limited; see Retry-After."),
     503: _error("The database is unavailable; see Retry-After."),
 }
-
-
-def _q(name, kind, description, **kwargs) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description,
-                            **kwargs)  # fmt: skip
 
 
 def _pattern(pattern: str, max_length: int | None = None) -> dict:
