@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.contrib import admin
@@ -31,6 +32,20 @@ class ExportTooWide(ValueError):
     pass
 
 
+_NUMBERLIKE = re.compile(r"[+-]?[0-9.]*")
+
+
+def safe_cell(value):
+    """Defuse spreadsheet formulas (CSV injection): a recorded "number" such as
+    =HYPERLINK(...) must not run when an operator opens the export. Plain numbers,
+    +14155550100 included, are left as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "=@\t\r" or (value[0] in "+-" and not _NUMBERLIKE.fullmatch(value)):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -50,7 +65,7 @@ def stream_csv(request, queryset) -> StreamingHttpResponse:
             [*(c.replace("account__", "") for c in EXPORT_COLUMNS), "hangup_cause_name"]
         )
         for row in rows.iterator(chunk_size=2000):  # server-side cursor: constant memory
-            yield writer.writerow([*row, name_for(row[14])])
+            yield writer.writerow([*map(safe_cell, row), name_for(row[14])])
 
     stamp = f"{since:%Y%m%d}-{until:%Y%m%d}"
     response = StreamingHttpResponse(lines(), content_type="text/csv")

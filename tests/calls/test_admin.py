@@ -145,6 +145,26 @@ def test_export_streams_the_filtered_view_as_csv(staff, calls):
     assert rows[0]["hangup_cause_name"] == "Normal Hangup"
 
 
+def test_export_defuses_spreadsheet_formulas_but_keeps_numbers(staff, main_account):
+    CallFactory(
+        account=main_account,
+        from_number='=HYPERLINK("http://x")',
+        to_number="+SUM(1)",
+        end_time=timezone.now() - timedelta(hours=1),
+    )
+    CallFactory(
+        account=main_account,
+        from_number="+14155550100",
+        to_number="-12",
+        end_time=timezone.now() - timedelta(hours=2),
+    )
+    response = staff.get("/admin/calls/call/export/")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["from_number"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["to_number"] == "'+SUM(1)"
+    assert rows[1]["from_number"] == "+14155550100" and rows[1]["to_number"] == "-12"
+
+
 def test_export_refuses_more_than_thirty_days(staff, calls):
     response = staff.get("/admin/calls/call/export/", {"window": "90d"}, follow=True)
     assert "at most 30 days" in response.content.decode()
