@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -72,7 +72,7 @@ class Cursor:
         e, u = self.end_time, self.call_uuid
         if self.forward:
             keyset = Q(end_time__lte=e) & (Q(end_time__lt=e) | Q(call_uuid__lt=u))
-            return list(queryset.filter(keyset).order_by("-end_time", "-call_uuid")[:limit])
+            return list(queryset.filter(keyset).newest_first()[:limit])
         keyset = Q(end_time__gte=e) & (Q(end_time__gt=e) | Q(call_uuid__gt=u))
         rows = list(queryset.filter(keyset).order_by("end_time", "call_uuid")[:limit])
         rows.reverse()
@@ -83,6 +83,9 @@ def fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
+_ONE_MICRO = timedelta(microseconds=1)
+
+
 def _micros(moment: datetime) -> int:
     delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
     return delta // _ONE_MICRO
@@ -90,6 +93,3 @@ def _micros(moment: datetime) -> int:
 
 def _from_micros(value: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + int(value) * _ONE_MICRO
-
-
-_ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1) - datetime(1970, 1, 1)

@@ -11,15 +11,16 @@ class Like(Lookup):
     lookup_name = "like"
     operator = "LIKE"
 
-    def as_sql(self, compiler, connection):
+    def _sql(self, compiler, connection, operator: str, pattern=lambda p: p):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} {self.operator} {rhs}", [*lhs_params, *rhs_params]
+        return f"{lhs} {operator} {rhs}", [*lhs_params, *map(pattern, rhs_params)]
+
+    def as_sql(self, compiler, connection):
+        return self._sql(compiler, connection, self.operator)
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} GLOB {rhs}", [*lhs_params, *[like_to_glob(p) for p in rhs_params]]
+        return self._sql(compiler, connection, "GLOB", like_to_glob)
 
 
 class ILike(Like):
@@ -27,9 +28,7 @@ class ILike(Like):
     operator = "ILIKE"
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} LIKE {rhs}", [*lhs_params, *rhs_params]
+        return self._sql(compiler, connection, "LIKE")  # SQLite's LIKE ignores ASCII case
 
 
 def like_to_glob(pattern: str) -> str:

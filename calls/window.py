@@ -39,11 +39,6 @@ class Window:
         hi = "lt" if self.upper.strict else "lte"
         return Q(**{f"{field}__{lo}": self.lower.at, f"{field}__{hi}": self.upper.at})
 
-    def contains(self, moment: datetime) -> bool:
-        above = moment > self.lower.at if self.lower.strict else moment >= self.lower.at
-        below = moment < self.upper.at if self.upper.strict else moment <= self.upper.at
-        return above and below
-
 
 def tightest(bounds: list[Bound], *, lower: bool) -> Bound | None:
     """The most restrictive of several bounds on the same side (strict wins a tie)."""

@@ -8,6 +8,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from calls.throttling import retry_after
 from cdrapi import outage
 
 logger = logging.getLogger("cdrapi.carrierx")
@@ -40,7 +41,7 @@ def exception_handler(exc, context) -> Response | None:
             headers={"WWW-Authenticate": 'Bearer realm="cdrapi"'},
         )
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1) + (1 if exc.wait and exc.wait % 1 else 0)
+        wait = retry_after(exc)
         return Response(
             _body("too many requests", "rate", f"{exc.detail} Retry in {wait} s."),
             status=429,

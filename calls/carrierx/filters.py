@@ -167,7 +167,3 @@ def _check_operator(cond: Condition, kind: str) -> None:
         )
     if cond.op in {"gt", "ge", "lt", "le"} and kind not in _ORDERED:
         raise FilterValueError(f"{cond.field} cannot be compared with {cond.op}.", cond.field)
-
-
-def retention_q(now: datetime) -> Q:
-    return Q(end_time__gte=now - win.RETENTION)

@@ -22,6 +22,7 @@ from calls.fields import parse_uuid
 from calls.models import Call
 from calls.params import ParamError, bounded_uint, check_known
 from calls.throttling import AddressThrottle, CarrierXTokenThrottle
+from calls.window import RETENTION
 from cdrapi.openapi import EnvelopeAutoSchema
 
 LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
@@ -113,7 +114,7 @@ class CallDrViewSet(viewsets.ViewSet):
 
         now = timezone.now()
         visible = self._visible(request)
-        base = Call.objects.filter(account_id__in=list(visible)).filter(filters.retention_q(now))
+        base = Call.objects.visible_to(list(visible)).retained(now - RETENTION)
         queryset = base
         if params.get("filter") is not None:
             try:
@@ -158,8 +159,9 @@ class CallDrViewSet(viewsets.ViewSet):
             raise Invalid("dr_sid", "dr_sid must be a UUID.") from None
         visible = self._visible(request)
         row = (
-            Call.objects.filter(call_uuid=sid, account_id__in=list(visible))
-            .filter(filters.retention_q(timezone.now()))
+            Call.objects.filter(call_uuid=sid)
+            .visible_to(list(visible))
+            .retained(timezone.now() - RETENTION)
             .values_list(*COLUMNS)
             .first()
         )

@@ -13,6 +13,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from calls.throttling import retry_after
 from cdrapi import outage
 
 logger = logging.getLogger("cdrapi.plivo")
@@ -44,7 +45,7 @@ def exception_handler(exc, context) -> Response | None:
             headers={"WWW-Authenticate": 'Basic realm="cdrapi"'},
         )
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1) + (1 if exc.wait and exc.wait % 1 else 0)
+        wait = retry_after(exc)
         return error_response(
             request, 429, f"{_sentence(exc.detail)} Retry in {wait} s.".replace("..", "."),
             headers={"Retry-After": str(wait)},

@@ -143,7 +143,7 @@ class CallViewSet(viewsets.ViewSet):
         if cursor:
             rows = cursor.page(queryset, limit)
         else:
-            rows = list(queryset.order_by("-end_time", "-call_uuid")[offset : offset + limit])
+            rows = list(queryset.newest_first()[offset : offset + limit])
 
         def link(anchor: tuple, forward: bool, page_offset: int) -> str:
             token = Cursor(
