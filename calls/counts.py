@@ -89,7 +89,11 @@ def _ceil_hour(moment: datetime) -> datetime:
 def window_total(account_ids: list[int], window: Window, direction: str | None = None) -> int:
     """The exact number of calls of these accounts in the window (optionally one
     direction): whole hours from the count table, the partial edges counted live."""
-    first = _ceil_hour(window.lower.at)  # first whole hour inside the window
+    # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
+    # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
+    first = _ceil_hour(window.lower.at)
+    if window.lower.strict and first == window.lower.at:
+        first += HOUR
     last = window.upper.at.replace(minute=0, second=0, microsecond=0)  # end of whole hours
     lo_op = ">" if window.lower.strict else ">="
     hi_op = "<" if window.upper.strict else "<="
