@@ -5,6 +5,8 @@ the logical offset of the page it asks for, the request time that fixed the wind
 the walk (so that every page of a walk sees the same window and totals), and a
 fingerprint of the query, so that a cursor cannot be replayed against other filters.
 Signing (Django's signing, keyed by SECRET_KEY) makes tampering a 400, not a surprise.
+A cursor lives for MAX_AGE after its walk began: long enough for any walk, short enough
+that a kept cursor is not a standing view of old data (docs: README, "Pagination").
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.core import signing
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 SALT = "cdrapi.cursor.v1"
+MAX_AGE = timedelta(hours=24)
 
 
 class CursorError(ValueError):
@@ -60,6 +64,11 @@ class Cursor:
             raise CursorError(
                 "The cursor is malformed or was altered; start again from the first page."
             ) from None
+        if timezone.now() - cursor.now > MAX_AGE:
+            raise CursorError(
+                "The cursor has expired: a walk by meta.next/meta.previous lasts at most "
+                f"{MAX_AGE.total_seconds() / 3600:.0f} hours. Start again from the first page."
+            )
         if cursor.fingerprint != fingerprint:
             raise CursorError(
                 "The cursor belongs to a different query; keep the same filters while paging, "

@@ -3,8 +3,9 @@
 1. No end_time bound: the last 7 days. 2. Only a lower bound: up to now; only an upper
 bound: the 7 days up to it. 3. Wider than 30 days, or lower after upper: an error.
 4. Nothing older than 90 days is ever returned: a window wholly before the retention line
-is an error, one that straddles it is cut silently. 5. Each bound keeps its own
-strictness (gt/gte, lt/lte).
+is an error, one that straddles it is cut silently. The line comes from the real current
+time, never from a cursor's `now`, so a kept cursor cannot reach past it.
+5. Each bound keeps its own strictness (gt/gte, lt/lte).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=30)
 RETENTION = timedelta(days=90)
+
+
+def retention_line() -> datetime:
+    """The oldest end_time any API may return: 90 days before the real current time."""
+    return timezone.now() - RETENTION
 
 
 class WindowError(ValueError):
@@ -63,7 +70,7 @@ def resolve(
     field: str = "end_time",
     max_span: timedelta = MAX_SPAN,
 ) -> Window:
-    cutoff = now - RETENTION
+    cutoff = retention_line()
     if upper is not None and (upper.at < cutoff or (upper.at == cutoff and upper.strict)):
         raise WindowError(
             f"Calls are kept for 90 days: the requested {field} range ends before "

@@ -121,9 +121,9 @@ def apply(queryset: QuerySet, conditions: list[Condition]) -> Applied:
     return result
 
 
-def check_range(applied: Applied, now: datetime) -> None:
+def check_range(applied: Applied) -> None:
     """A date_stop range must lie within retention and span at most 30 days."""
-    cutoff = now - win.RETENTION
+    cutoff = win.retention_line()
     if applied.upper is not None and applied.upper < cutoff:
         raise FilterValueError(
             f"CDRs are kept for 90 days: the date_stop range ends before "

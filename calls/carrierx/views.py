@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
@@ -22,7 +21,7 @@ from calls.fields import parse_uuid
 from calls.models import Call
 from calls.params import ParamError, bounded_uint, check_known
 from calls.throttling import AddressThrottle, CarrierXTokenThrottle
-from calls.window import RETENTION
+from calls.window import retention_line
 from cdrapi.openapi import EnvelopeAutoSchema
 
 LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
@@ -112,14 +111,13 @@ class CallDrViewSet(viewsets.ViewSet):
         names = self._fields(params)
         total_wanted = _bool(params, "total")
 
-        now = timezone.now()
         visible = self._visible(request)
-        base = Call.objects.visible_to(list(visible)).retained(now - RETENTION)
+        base = Call.objects.visible_to(list(visible)).retained(retention_line())
         queryset = base
         if params.get("filter") is not None:
             try:
                 applied = filters.apply(base, parse(params["filter"]))
-                filters.check_range(applied, now)
+                filters.check_range(applied)
             except FilterSyntaxError as exc:
                 raise Invalid(exc.field, str(exc)) from None
             queryset = applied.queryset
@@ -161,7 +159,7 @@ class CallDrViewSet(viewsets.ViewSet):
         row = (
             Call.objects.filter(call_uuid=sid)
             .visible_to(list(visible))
-            .retained(timezone.now() - RETENTION)
+            .retained(retention_line())
             .values_list(*COLUMNS)
             .first()
         )

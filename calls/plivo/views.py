@@ -119,7 +119,7 @@ class CallViewSet(viewsets.ViewSet):
 
         cursor = None
         now = timezone.now()
-        if params.get("cursor"):
+        if "cursor" in params:
             try:
                 cursor = Cursor.decode(params["cursor"], fingerprint=fp)
             except CursorError as exc:
@@ -194,10 +194,9 @@ class CallViewSet(viewsets.ViewSet):
         if repeated is not None and repeated.lower() not in {call_uuid.lower(), str(wanted)}:
             raise errors.BadRequest("The call_uuid parameter differs from the one in the path.")
         scope, path = self._scope(request, auth_id)
-        cutoff = timezone.now() - win.RETENTION
         row = (
             Call.objects.filter(call_uuid=wanted)
-            .retained(cutoff)
+            .retained(win.retention_line())
             .visible_to([node.id for node in scope])
             .values_list(*COLUMNS)
             .first()

@@ -111,7 +111,53 @@ def test_a_walk_keeps_the_window_of_its_first_page(plivo, main_account, many, fr
 
     link = plivo(main_account, limit="20").json()["meta"]["next"]
     params = {k: v[0] for k, v in parse_qs(urlparse(link).query).items()}
-    with time_machine.travel(NOW + timedelta(days=6, hours=23), tick=False):
+    with time_machine.travel(NOW + timedelta(hours=23, minutes=59), tick=False):
         page = plivo(main_account, **params)
     assert uuids(page) == many[20:40]
     assert page.json()["meta"]["total_count"] == len(many)
+
+
+def _next_params(response) -> dict:
+    link = response.json()["meta"]["next"]
+    return {k: v[0] for k, v in parse_qs(urlparse(link).query).items()}
+
+
+def test_a_cursor_expires_a_day_after_its_walk_began(plivo, main_account, many, frozen):
+    import time_machine
+
+    params = _next_params(plivo(main_account, limit="20"))
+    with time_machine.travel(NOW + timedelta(hours=24, seconds=1), tick=False):
+        response = plivo(main_account, **params)
+    assert response.status_code == 400
+    assert set(response.json()) == {"api_id", "error"}
+    assert "expired" in response.json()["error"]
+    assert "first page" in response.json()["error"]
+
+
+def test_a_kept_cursor_never_reaches_past_the_real_retention_line(plivo, main_account, frozen):
+    """The window is the first page's; the 90-day line is today's."""
+    import time_machine
+
+    old = NOW - timedelta(days=89, hours=12)
+    aging = [
+        CallFactory(account=main_account, end_time=old - timedelta(minutes=i)) for i in range(3)
+    ]
+    fresh = CallFactory(account=main_account, end_time=NOW - timedelta(days=89))
+    lower = (NOW - timedelta(days=89, hours=20)).strftime("%Y-%m-%d %H:%M")
+    upper = (NOW - timedelta(days=88)).strftime("%Y-%m-%d %H:%M")
+    first = plivo(main_account, limit="1", end_time__gte=lower, end_time__lte=upper)
+    assert uuids(first) == [str(fresh.call_uuid)]
+    assert first.json()["meta"]["total_count"] == 4
+    # 13 hours later the three older calls are past 90 days: a cursor must not show them.
+    with time_machine.travel(NOW + timedelta(hours=13), tick=False):
+        later = plivo(main_account, **_next_params(first))
+    assert later.status_code == 200
+    assert uuids(later) == []
+    assert later.json()["meta"]["total_count"] == 1
+    assert {str(c.call_uuid) for c in aging}.isdisjoint(uuids(later))
+
+
+def test_an_empty_cursor_is_a_400(plivo, main_account):
+    response = plivo(main_account, cursor="")
+    assert response.status_code == 400
+    assert "cursor" in response.json()["error"]
