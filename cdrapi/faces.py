@@ -15,9 +15,12 @@ CARRIERX_PREFIX = "/core/"
 
 
 def face_of(path: str) -> str | None:
-    if path.startswith(PLIVO_PREFIX):
+    """The face a path was meant for, typos included (`//v1/…`, `/V1/…`, `/core`), so that
+    a client's mistake is answered in the shape its face's clients parse."""
+    first = "/" + path.lstrip("/").split("/", 1)[0].lower() + "/"
+    if first == PLIVO_PREFIX:
         return "plivo"
-    if path.startswith(CARRIERX_PREFIX):
+    if first == CARRIERX_PREFIX:
         return "carrierx"
     return None
 
