@@ -5,6 +5,7 @@ process at start-up, not surface later as odd behaviour.
 """
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,3 +47,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_base_url(name: str) -> str:
+    """An origin such as `https://cdr.example.com` (no path, query or trailing slash), or
+    empty."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or parts.path.strip("/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be an origin like https://cdr.example.com, got {raw!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_bool, env_int, env_list, env_str
+from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -144,6 +144,11 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
+
+# --- Links ---------------------------------------------------------------------------------
+# Pagination links that the vendor gives as absolute URLs start with this origin; unset,
+# they are relative paths. Never built from the Host header, which the client chooses.
+PUBLIC_BASE_URL = env_base_url("PUBLIC_BASE_URL")
 
 # --- Request limits -----------------------------------------------------------------------
 MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)

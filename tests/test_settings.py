@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_bool, env_int, env_list
+from cdrapi.env import env_base_url, env_bool, env_int, env_list
 
 
 def _import_settings(**env):
@@ -69,3 +69,17 @@ def test_env_helpers_fail_loudly_on_bad_values(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="X_INT"):
         env_int("X_INT", 1)
     assert env_list("X_LIST", []) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "raw", ["cdr.example.com", "ftp://cdr.example.com", "https://x.example/api", "https://"]
+)
+def test_the_public_base_url_must_be_an_origin(monkeypatch, raw):
+    monkeypatch.setenv("X_URL", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_URL"):
+        env_base_url("X_URL")
+
+
+def test_the_public_base_url_loses_its_trailing_slash(monkeypatch):
+    monkeypatch.setenv("X_URL", "https://cdr.example.com:8443/")
+    assert env_base_url("X_URL") == "https://cdr.example.com:8443"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -170,7 +171,7 @@ class CallDrViewSet(viewsets.ViewSet):
     def _pagination(self, request, rows, has_more, offset, limit, after, before) -> dict:
         keep = [(k, v) for k, v in request.query_params.items()
                 if k not in {"limit", "offset", "after", "before"}]  # fmt: skip
-        base = request.build_absolute_uri(request.path)
+        base = settings.PUBLIC_BASE_URL + request.path  # never from the Host header
 
         def url(extra: list[tuple[str, object]]) -> str:
             return f"{base}?{urlencode([*extra, ('limit', limit), *keep])}"
