@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import SCOPES, Account, BearerToken
 from accounts.services import (
     account_deactivate,
+    account_reactivate,
     account_rotate_auth_token,
+    ensure_parent_active,
     token_create,
     token_revoke,
     token_rotate,
@@ -50,8 +53,22 @@ class TokenInline(admin.TabularInline):
         return False
 
 
+class AccountForm(forms.ModelForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("is_active"):
+            # On change the parent is read-only, so it is the instance's.
+            parent = cleaned.get("parent", self.instance.parent)
+            try:
+                ensure_parent_active(parent)
+            except ValidationError as exc:
+                self.add_error("is_active", exc)
+        return cleaned
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountForm
     list_display = ("auth_id", "name", "parent", "is_active", "timezone", "created_at")
     list_filter = ("is_active",)
     search_fields = ("auth_id", "name")
@@ -72,13 +89,24 @@ class AccountAdmin(admin.ModelAdmin):
             token = obj.set_auth_token()
             super().save_model(request, obj, form, change)
             _show_once(request, f"Auth token of {obj.auth_id}", token)
+            return
+        super().save_model(request, obj, form, change)
+        if "is_active" not in form.changed_data:
+            return
+        # The same services as the actions and commands: one meaning of (de)activation.
+        if obj.is_active:
+            account_reactivate(account=obj)
         else:
-            super().save_model(request, obj, form, change)
+            account_deactivate(account=obj)
+            self.message_user(request, f"Deactivated {obj.auth_id} and every account below it.")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # accounts own call records: deactivate instead
 
-    @admin.action(description="Rotate the auth token (the old one stops working)")
+    # Actions change credentials: they need the change permission, not mere viewing.
+    @admin.action(
+        description="Rotate the auth token (the old one stops working)", permissions=["change"]
+    )
     def rotate_auth_token(self, request, queryset) -> None:
         for account in queryset:
             _show_once(
@@ -87,7 +115,7 @@ class AccountAdmin(admin.ModelAdmin):
                 account_rotate_auth_token(account=account),
             )
 
-    @admin.action(description="Deactivate (with every account below)")
+    @admin.action(description="Deactivate (with every account below)", permissions=["change"])
     def deactivate(self, request, queryset) -> None:
         for account in queryset:
             account_deactivate(account=account)
@@ -152,13 +180,13 @@ class BearerTokenAdmin(admin.ModelAdmin):
             return "expired"
         return "active"
 
-    @admin.action(description="Revoke")
+    @admin.action(description="Revoke", permissions=["change"])
     def revoke(self, request, queryset) -> None:
         for token in queryset:
             token_revoke(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
 
-    @admin.action(description="Rotate (revoke and issue a replacement)")
+    @admin.action(description="Rotate (revoke and issue a replacement)", permissions=["change"])
     def rotate(self, request, queryset) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
             issued = token_rotate(token=token)

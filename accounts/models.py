@@ -30,20 +30,23 @@ def validate_timezone(value: str) -> None:
 
 
 class AccountQuerySet(models.QuerySet):
-    def subtree(self, root_id: int) -> list[AccountNode]:
+    def subtree(self, root_id: int, *, active_only: bool = True) -> list[AccountNode]:
         """`root_id` and every account below it, in one query (a recursive CTE).
 
         Works on PostgreSQL and SQLite alike. Inactive accounts are left out, and so is
-        everything below them. The root comes first.
+        everything below them, unless `active_only` is off (deactivation must reach a
+        subaccount left active under an inactive one). The root comes first.
         """
         table = Account._meta.db_table
+        root_active = "AND is_active" if active_only else ""
+        child_active = "AND a.is_active" if active_only else ""
         sql = (
             "WITH RECURSIVE tree(id, auth_id, parent_id, timezone, partner_sid, depth) AS ("
             f"SELECT id, auth_id, parent_id, timezone, partner_sid, 0 FROM {table} "
-            "WHERE id = %s AND is_active "
+            f"WHERE id = %s {root_active} "
             "UNION ALL SELECT a.id, a.auth_id, a.parent_id, a.timezone, a.partner_sid, "
             f"t.depth + 1 FROM {table} a "
-            "JOIN tree t ON a.parent_id = t.id WHERE a.is_active AND t.depth < 32) "
+            f"JOIN tree t ON a.parent_id = t.id WHERE t.depth < 32 {child_active}) "
             "SELECT id, auth_id, parent_id, timezone, partner_sid FROM tree ORDER BY depth, id"
         )
         with connection.cursor() as cursor:
@@ -53,8 +56,8 @@ class AccountQuerySet(models.QuerySet):
                 for id, auth_id, parent_id, zone, sid in cursor.fetchall()
             ]
 
-    def subtree_ids(self, root_id: int) -> list[int]:
-        return [node.id for node in self.subtree(root_id)]
+    def subtree_ids(self, root_id: int, *, active_only: bool = True) -> list[int]:
+        return [node.id for node in self.subtree(root_id, active_only=active_only)]
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,7 @@ def account_create(
     *, name: str, parent: Account | None = None, timezone_name: str = "UTC"
 ) -> IssuedAccount:
     """Create a main account (no parent) or a subaccount; return it with its auth token."""
-    if parent is not None and not parent.is_active:
-        raise ValidationError(f"Parent account {parent.auth_id} is deactivated.")
+    ensure_parent_active(parent)
     account = Account(name=name, parent=parent, timezone=timezone_name)
     token = account.set_auth_token()
     account.full_clean(exclude=["auth_id", "auth_token_digest"])
@@ -45,11 +44,38 @@ def account_rotate_auth_token(*, account: Account) -> str:
     return token
 
 
+def ensure_parent_active(parent: Account | None) -> None:
+    """Refuse an active account under a deactivated one.
+
+    Authentication looks at the account's own flag only, so "deactivated with everything
+    below it" holds only if nothing below an inactive account is ever (re)activated.
+    """
+    if parent is not None and not parent.is_active:
+        raise ValidationError(f"Parent account {parent.auth_id} is deactivated.")
+
+
 def account_deactivate(*, account: Account) -> None:
-    """Deactivate an account and its whole subtree: their credentials stop working."""
-    ids = Account.objects.subtree_ids(account.pk)
+    """Deactivate an account and its whole subtree: their credentials stop working.
+
+    Every path (admin action, admin form) comes here. The walk goes through accounts that
+    are already inactive, so an active account left below one is caught too.
+    """
+    ids = Account.objects.subtree_ids(account.pk, active_only=False)
     Account.objects.filter(pk__in=ids).update(is_active=False)
     account.is_active = False
+
+
+def account_reactivate(*, account: Account) -> None:
+    """Reactivate this account alone; its credentials work again, its subaccounts stay off.
+
+    Deactivation does not record which subaccounts were already off, so a cascade would
+    revive ones deactivated on purpose: each is reactivated by hand, parents first.
+    Bearer tokens were suspended, not revoked: unrevoked, unexpired ones work again.
+    """
+    parent = Account.objects.filter(pk=account.parent_id).first() if account.parent_id else None
+    ensure_parent_active(parent)
+    Account.objects.filter(pk=account.pk).update(is_active=True)
+    account.is_active = True
 
 
 def parse_scopes(raw: str | list[str]) -> list[str]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from functools import update_wrapper
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -93,12 +96,26 @@ class CallAdmin(admin.ModelAdmin):
         ), False
 
     def get_urls(self):
-        view = self.admin_site.admin_view
+        view = self.guarded_view
         return [
             path("export/", view(self.export_csv), name="calls_call_export"),
-            path("chart/", view(admin_views.chart), name="calls_call_chart"),
+            path("chart/", view(self.chart), name="calls_call_chart"),
             *super().get_urls(),
         ]
+
+    def guarded_view(self, view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        """Wrap every custom view: a staff login (admin_view) and the permission the
+        changelist itself asks for, so no side door shows more than the list does."""
+
+        def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return self.admin_site.admin_view(update_wrapper(guarded, view))
+
+    def chart(self, request: HttpRequest) -> HttpResponse:
+        return admin_views.chart(request, self.admin_site.each_context(request))
 
     def export_csv(self, request):
         """Stream the current filtered view as CSV (at most 30 days of it)."""

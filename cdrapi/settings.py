@@ -60,10 +60,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Admin brute-force protection: 5 failures per user name and address lock it for 15 min.
+# Admin brute-force protection: 5 failures per user name and address lock it for 15 min;
+# 20 failures from one address, whatever the user names, lock the address (accounts/admin_login.py).
 AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
+ADMIN_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("ADMIN_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.admin_login.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Secrets shown once in the admin travel in a message: keep messages server-side.
