@@ -37,8 +37,9 @@ CdrSerializer = type(
 
 
 class PaginationSerializer(serializers.Serializer):
-    next = serializers.URLField(required=False)
-    previous = serializers.URLField(required=False)
+    # Relative paths, or absolute under PUBLIC_BASE_URL: a URI reference either way.
+    next = serializers.CharField(required=False, help_text="A URI reference.")
+    previous = serializers.CharField(required=False, help_text="A URI reference.")
 
 
 class CdrListSerializer(serializers.Serializer):

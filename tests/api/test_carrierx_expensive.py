@@ -41,7 +41,9 @@ def test_expensive_queries_answer_within_the_timeout(crowded):
             assert response.json()["total"] > 0
 
 
-@pytest.mark.django_db(transaction=True)  # the cut statement aborts its transaction
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # a cut statement aborts its transaction
 def test_expensive_queries_beyond_the_timeout_are_a_clean_503(crowded):
     for params in EXPENSIVE:
         with connection.cursor() as cur:
