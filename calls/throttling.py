@@ -15,6 +15,8 @@ from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from cdrapi.addresses import client_address
+
 _RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -37,6 +39,9 @@ class _Throttle(SimpleRateThrottle):
 
     def parse_rate(self, rate):
         return parse_rate(rate)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
 
 class PlivoAccountThrottle(_Throttle):
@@ -83,7 +88,7 @@ class FailedAuthLimiter:
     key = "authfail:%s"
 
     def __init__(self, request) -> None:
-        self.ident = AddressThrottle().get_ident(request)
+        self.ident = client_address(request)
         self.limit, self.window = parse_rate(settings.THROTTLE_FAILED_AUTH)
 
     def check(self) -> None:

@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 
+from cdrapi.addresses import client_address
 from cdrapi.faces import error_response, face_of
 
 access_log = logging.getLogger("cdrapi.access")
@@ -43,7 +44,8 @@ class RequestLimitsMiddleware:
 
 
 class AccessLogMiddleware:
-    """One JSON line per request: method, path, status, duration, account, api_id.
+    """One JSON line per request: method, path, status, duration, account, client
+    address, api_id.
 
     Never the query string's secrets or a header: credentials travel in Authorization,
     which is not logged; the path carries at most an auth id, which is not a secret.
@@ -67,6 +69,7 @@ class AccessLogMiddleware:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     "account": account,
+                    "address": client_address(request),
                     "api_id": getattr(request, "api_id", None),
                     "face": face_of(request.path),
                 },

@@ -66,6 +66,8 @@ AXES_COOLOFF_TIME = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The same client address as the API's limits (cdrapi/addresses.py), proxies included.
+AXES_CLIENT_IP_CALLABLE = "cdrapi.addresses.client_address"
 # Secrets shown once in the admin travel in a message: keep messages server-side.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
@@ -149,7 +151,10 @@ SECURE_PROXY_SSL_HEADER = (
 MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 
-# --- Rate limits (README, "Security and operations") -------------------------------------
+# --- Client address and rate limits (README, "Security and operations") ------------------
+# How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.
+# cdrapi/addresses.py reads it for every address-keyed limit and the access log.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
 THROTTLE_PLIVO_ACCOUNT = env_str("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
 THROTTLE_CARRIERX_TOKEN = env_str("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_str("THROTTLE_ADDRESS", "600/5s")
@@ -162,8 +167,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Client addresses: how many proxies in front of us append to X-Forwarded-For.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0) or None,
+    # Our throttles use cdrapi.addresses; this keeps DRF's own get_ident from trusting
+    # X-Forwarded-For too (DRF reads None, its default, as "trust the whole header").
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
