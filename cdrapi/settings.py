@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_bool, env_int, env_list, env_str
+from cdrapi.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -155,10 +155,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=102
 # How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.
 # cdrapi/addresses.py reads it for every address-keyed limit and the access log.
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
-THROTTLE_PLIVO_ACCOUNT = env_str("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
-THROTTLE_CARRIERX_TOKEN = env_str("THROTTLE_CARRIERX_TOKEN", "100/1s")
-THROTTLE_ADDRESS = env_str("THROTTLE_ADDRESS", "600/5s")
-THROTTLE_FAILED_AUTH = env_str("THROTTLE_FAILED_AUTH", "10/1m")
+THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
+THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
+THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
+THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
