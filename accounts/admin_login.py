@@ -3,12 +3,11 @@
 Axes locks a (user name, address) pair after ADMIN_LOGIN_FAILURE_LIMIT failures. That
 alone lets one address spray guesses across user names, each attempt costing the server a
 password hash; so an address with ADMIN_LOGIN_ADDRESS_FAILURE_LIMIT failures, whatever
-the names, is locked out too, for the same cool-off.
+the names, is locked out too, for the same cool-off. The address is the API's own
+(cdrapi/addresses.py, set as AXES_CLIENT_IP_CALLABLE).
 """
 
 from __future__ import annotations
-
-import ipaddress
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -17,22 +16,6 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
-
-from calls.throttling import AddressThrottle
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """The address the login limits count (settings.AXES_CLIENT_IP_CALLABLE).
-
-    The one call site of the project's client-address helper for the admin, so the admin
-    and the API agree on who a client is. Axes stores the address in an IP column: a value
-    that is not one address (a raw X-Forwarded-For list) falls back to the peer address.
-    """
-    ident = AddressThrottle().get_ident(request)
-    try:
-        return str(ipaddress.ip_address((ident or "").strip()))
-    except ValueError:
-        return request.META.get("REMOTE_ADDR")
 
 
 class AdminLoginHandler(AxesDatabaseHandler):

@@ -14,9 +14,9 @@ from django.db import connection, models
 from django.utils import timezone as dj_timezone
 
 from accounts import secrets as creds
+from accounts.secrets import AUTH_ID_RE
 
 SCOPES = ("calls.read", "calls.manage", "calls.read_descendant")
-AUTH_ID_RE = r"^(MA|SA)[A-Z0-9]{18}$"
 
 
 @cache

@@ -125,12 +125,36 @@ def token_rotate(*, token: BearerToken) -> IssuedToken:
     )
 
 
+# Compared against when the auth id names no account, so that a miss costs what a hit does.
+_DUMMY_DIGEST = creds.digest("no-such-account")
+
+
+def account_authenticate(*, auth_id: str, auth_token: str) -> Account | None:
+    """The active account these HTTP Basic credentials belong to, or None.
+
+    Only an auth id of the one possible form is looked up, so nothing a client can put in
+    a header (a NUL, any byte) reaches the database; unknown or malformed, it still costs
+    a digest comparison like a wrong token.
+    """
+    account = None
+    if creds.is_auth_id(auth_id):
+        account = Account.objects.filter(auth_id=auth_id, is_active=True).first()
+    if account is None:
+        creds.matches(auth_token, _DUMMY_DIGEST)
+        return None
+    return account if account.check_auth_token(auth_token) else None
+
+
 def token_lookup(secret: str) -> BearerToken | None:
     """The usable token whose digest matches `secret`, or None.
 
-    The lookup is by digest (an index hit); equal digests imply equal secrets, and the
-    secret itself is never compared or stored.
+    Only a secret of the form every token has is looked up. The lookup is by the SHA-256
+    digest, on its unique index: its time depends on the digest, which reveals nothing
+    about the secret; equal digests imply equal secrets, and the secret itself is never
+    compared or stored.
     """
+    if not creds.is_bearer_token(secret):
+        return None
     return (
         BearerToken.objects.usable().select_related("account").filter(digest=creds.digest(secret))
     ).first()

@@ -8,25 +8,14 @@ own; point CACHES at a shared cache (README) to limit across workers and hosts.
 from __future__ import annotations
 
 import math
-import re
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
-_RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
-    if not rate:
-        return None, None
-    match = _RATE.fullmatch(rate.strip())
-    if not match:
-        raise ValueError(f"Rate {rate!r} is not like 300/5s")
-    count, amount, unit = match.groups()
-    return int(count), int(amount or 1) * _UNIT[unit]
+from cdrapi.addresses import client_address
+from cdrapi.env import parse_rate
 
 
 class _Throttle(SimpleRateThrottle):
@@ -37,6 +26,9 @@ class _Throttle(SimpleRateThrottle):
 
     def parse_rate(self, rate):
         return parse_rate(rate)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
 
 class PlivoAccountThrottle(_Throttle):
@@ -83,19 +75,17 @@ class FailedAuthLimiter:
     key = "authfail:%s"
 
     def __init__(self, request) -> None:
-        self.ident = AddressThrottle().get_ident(request)
+        self.ident = client_address(request)
         self.limit, self.window = parse_rate(settings.THROTTLE_FAILED_AUTH)
 
     def check(self) -> None:
-        if self.limit and cache.get(self.key % self.ident, 0) >= self.limit:
+        if cache.get(self.key % self.ident, 0) >= self.limit:
             raise exceptions.Throttled(
                 wait=self.window,
                 detail="Too many failed authentications from this address; wait and retry.",
             )
 
     def failed(self) -> None:
-        if not self.limit:
-            return
         key = self.key % self.ident
         if not cache.add(key, 1, self.window):
             try:

@@ -5,12 +5,15 @@ process at start-up, not surface later as odd behaviour.
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])", re.ASCII)
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -67,3 +70,29 @@ def env_base_url(name: str) -> str:
             f"{name} must be an origin like https://cdr.example.com, got {raw!r}"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"300/5s"` -> (300 requests, per 5 seconds); units s, m, h, d; `"10/m"` is per minute.
+
+    The throttles parse with this too, so a rate that passes start-up cannot fail later.
+    """
+    match = _RATE.fullmatch(rate.strip())
+    if not match:
+        raise ValueError(f"{rate!r} is not a rate like 300/5s (requests/seconds, m, h or d)")
+    count, amount, unit = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or amount < 1:
+        raise ValueError(f"{rate!r}: the count and the period must be at least 1")
+    return count, amount * _UNIT[unit]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit such as `300/5s`; unset or empty means `default`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        parse_rate(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+    return raw.strip()

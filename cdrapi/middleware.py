@@ -1,23 +1,36 @@
-"""Request id, request limits and one JSON access-log line per request."""
+"""Request id, request limits and well-formedness, one JSON access-log line per request."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
+from urllib.parse import unquote, unquote_to_bytes
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject, empty
 
+from cdrapi.addresses import client_address
 from cdrapi.faces import error_response, face_of
 
 access_log = logging.getLogger("cdrapi.access")
+# HTTP allows a tab in a header value and no other control character (RFC 9110, 5.5).
+_HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RequestLimitsMiddleware:
-    """Refuse oversized query strings (414) and bodies (413) before any work is done.
+    """Refuse oversized query strings (414) and bodies (413), and malformed requests
+    (400), before any work is done, in the error shape of the face the path belongs to.
 
-    The APIs are read-only GETs; nothing legitimate comes near these limits.
+    The APIs are read-only GETs; nothing legitimate comes near these limits. Malformed
+    means what no handler should have to think about: a query string that is not UTF-8
+    or holds a NUL (which PostgreSQL text cannot store), a control character in the path
+    or in a header. Django would quietly turn bad UTF-8 into U+FFFD and search for that.
+    Authorization is left to the faces' authentication, where a malformed credential
+    counts as a failed one.
     """
 
     def __init__(self, get_response) -> None:
@@ -39,11 +52,44 @@ class RequestLimitsMiddleware:
                 request, 413,
                 f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
             )  # fmt: skip
+        problem = malformed(request)
+        if problem is not None:
+            field, message = problem
+            return error_response(request, 400, message, field)
         return self.get_response(request)
 
 
+def malformed(request) -> tuple[str, str] | None:
+    """(field, message) about the first malformed part of `request`, or None."""
+    raw = request.META.get("QUERY_STRING", "")
+    try:
+        query = raw.encode("iso-8859-1")  # WSGI hands the bytes over as ISO-8859-1 text
+    except UnicodeEncodeError:
+        query = raw.encode("utf-8", "surrogatepass")
+    for pair in query.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                text = unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is None or "\x00" in text:
+                name = unquote(pair.split(b"=", 1)[0].decode("iso-8859-1"))[:60]
+                what = "is not valid UTF-8" if text is None else "contains a NUL character"
+                return name, f"The query parameter {name!r} {what}."
+    if _PATH_CONTROL.search(request.path_info):
+        return "path", "The path contains a control character."
+    for key, value in request.META.items():
+        if not (key.startswith("HTTP_") or key == "CONTENT_TYPE") or key == "HTTP_AUTHORIZATION":
+            continue
+        if isinstance(value, str) and _HEADER_CONTROL.search(value):
+            header = key.removeprefix("HTTP_").replace("_", "-").title()
+            return header, f"The {header} header contains a control character."
+    return None
+
+
 class AccessLogMiddleware:
-    """One JSON line per request: method, path, status, duration, account, api_id.
+    """One JSON line per request: method, path, status, duration, account, client
+    address, api_id.
 
     Never the query string's secrets or a header: credentials travel in Authorization,
     which is not logged; the path carries at most an auth id, which is not a secret.
@@ -56,6 +102,8 @@ class AccessLogMiddleware:
         start = time.perf_counter()
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+            user = None  # nothing asked who this is; a log line must not load the session
         account = getattr(user, "auth_id", None)
         if account is None and getattr(user, "is_authenticated", False):
             account = f"staff:{getattr(user, 'pk', '')}"
@@ -67,6 +115,7 @@ class AccessLogMiddleware:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                     "account": account,
+                    "address": client_address(request),
                     "api_id": getattr(request, "api_id", None),
                     "face": face_of(request.path),
                 },

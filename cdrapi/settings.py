@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_str
+from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -67,9 +67,10 @@ AXES_COOLOFF_TIME = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 ADMIN_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("ADMIN_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "accounts.admin_login.AdminLoginHandler"
-AXES_CLIENT_IP_CALLABLE = "accounts.admin_login.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The same client address as the API's limits (cdrapi/addresses.py), proxies included.
+AXES_CLIENT_IP_CALLABLE = "cdrapi.addresses.client_address"
 # Secrets shown once in the admin travel in a message: keep messages server-side.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
@@ -158,11 +159,14 @@ PUBLIC_BASE_URL = env_base_url("PUBLIC_BASE_URL")
 MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 
-# --- Rate limits (README, "Security and operations") -------------------------------------
-THROTTLE_PLIVO_ACCOUNT = env_str("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
-THROTTLE_CARRIERX_TOKEN = env_str("THROTTLE_CARRIERX_TOKEN", "100/1s")
-THROTTLE_ADDRESS = env_str("THROTTLE_ADDRESS", "600/5s")
-THROTTLE_FAILED_AUTH = env_str("THROTTLE_FAILED_AUTH", "10/1m")
+# --- Client address and rate limits (README, "Security and operations") ------------------
+# How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.
+# cdrapi/addresses.py reads it for every address-keyed limit and the access log.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
+THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
+THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
+THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -171,8 +175,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Client addresses: how many proxies in front of us append to X-Forwarded-For.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0) or None,
+    # Our throttles use cdrapi.addresses; this keeps DRF's own get_ident from trusting
+    # X-Forwarded-For too (DRF reads None, its default, as "trust the whole header").
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {

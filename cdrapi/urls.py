@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("calls.carrierx.urls")),
 ]
 
+handler400 = "cdrapi.views.bad_request"
 handler404 = "cdrapi.views.not_found"

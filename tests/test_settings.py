@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_base_url, env_bool, env_int, env_list
+from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_rate, parse_rate
 
 
 def _import_settings(**env):
@@ -83,3 +83,35 @@ def test_the_public_base_url_must_be_an_origin(monkeypatch, raw):
 def test_the_public_base_url_loses_its_trailing_slash(monkeypatch):
     monkeypatch.setenv("X_URL", "https://cdr.example.com:8443/")
     assert env_base_url("X_URL") == "https://cdr.example.com:8443"
+
+
+RATES = ["THROTTLE_PLIVO_ACCOUNT", "THROTTLE_CARRIERX_TOKEN", "THROTTLE_ADDRESS",
+         "THROTTLE_FAILED_AUTH"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", RATES)
+def test_a_bad_rate_stops_start_up_naming_the_setting(name):
+    result = _import_settings(DEBUG="1", **{name: "600/5sec"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and name in result.stderr
+
+
+@pytest.mark.parametrize(
+    "raw", ["600/5sec", "600", "/5s", "600/", "0/1s", "5/0s", "1.5/1s", "10/1w", "ten/1s", "-1/1s"]
+)
+def test_rates_are_checked_like_every_other_setting(monkeypatch, raw):
+    monkeypatch.setenv("X_RATE", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_RATE"):
+        env_rate("X_RATE", "1/1s")
+
+
+def test_good_rates_are_kept_and_mean_what_they_say(monkeypatch):
+    monkeypatch.setenv("X_RATE", " 300/5s ")
+    assert env_rate("X_RATE", "1/1s") == "300/5s"
+    assert parse_rate("300/5s") == (300, 5)
+    assert parse_rate("10/m") == (10, 60)
+    assert parse_rate("2/3h") == (2, 3 * 3600)
+    monkeypatch.setenv("X_RATE", "")
+    assert env_rate("X_RATE", "10/1m") == "10/1m"  # empty means the default, as for integers
+    monkeypatch.delenv("X_RATE")
+    assert env_rate("X_RATE", "10/1m") == "10/1m"

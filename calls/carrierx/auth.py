@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from rest_framework import authentication, exceptions
+from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from accounts.services import token_lookup
-from calls.throttling import FailedAuthLimiter
+from calls.authentication import LockoutAuthentication
 
 READ_SCOPES = {"calls.read", "calls.manage"}
 DESCENDANTS = "calls.read_descendant"
 
 
-class BearerAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+class BearerAuthentication(LockoutAuthentication):
+    missing = "Send a token: Authorization: Bearer <token>."
+
+    def verify(self, header: str) -> tuple:
         scheme, _, secret = header.partition(" ")
-        if not header:
-            raise exceptions.NotAuthenticated("Send a token: Authorization: Bearer <token>.")
-        if scheme.lower() != "bearer" or not secret.strip() or len(secret) > 256:
+        if scheme.lower() != "bearer" or not secret.strip():
             raise exceptions.AuthenticationFailed(
                 "Use the Authorization header as: Bearer <token>."
             )
-        limiter = FailedAuthLimiter(request)
-        limiter.check()
         token = token_lookup(secret.strip())
         if token is None:
-            limiter.failed()
             raise exceptions.AuthenticationFailed("The token is unknown, expired or revoked.")
         return token.account, token
 

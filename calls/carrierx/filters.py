@@ -12,11 +12,11 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-import calls.lookups  # noqa: F401  (registers the like / ilike lookups)
 from calls import window as win
 from calls.carrierx.fields import FIELDS
 from calls.carrierx.filter_parser import Condition, FilterSyntaxError
 from calls.fields import INT32_MAX, parse_utc_datetime
+from calls.lookups import LikePatternError, check_pattern  # also registers like / ilike
 
 _ISO_Z = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z", re.ASCII
@@ -113,6 +113,8 @@ def apply(queryset: QuerySet, conditions: list[Condition]) -> Applied:
             q = Q(**{f"{path}__isnull": True})
         else:
             value = _convert(kind, cond.values[0], cond.field)
+            if cond.op in {"like", "ilike"}:
+                _check_pattern(cond, value)
             q = Q(**{f"{path}__{_LOOKUPS.get(cond.op, 'exact')}": value})
             if cond.field == "date_stop":
                 _track_bounds(result, cond.op, value)
@@ -158,6 +160,15 @@ def _resolve(field: str) -> tuple[str, str]:
     if kind == "json":
         raise FilterValueError("Filter on a key of user_data: user_data.<key>.", field)
     return path, kind
+
+
+def _check_pattern(cond: Condition, pattern: str) -> None:
+    try:
+        check_pattern(pattern)
+    except LikePatternError as exc:
+        raise FilterValueError(
+            f"The {cond.op} pattern for {cond.field} {exc}.", cond.field
+        ) from None
 
 
 def _check_operator(cond: Condition, kind: str) -> None:

@@ -5,24 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 
-from rest_framework import authentication, exceptions
+from rest_framework import exceptions
 
-from accounts import secrets as creds
-from accounts.models import Account
-from calls.throttling import FailedAuthLimiter
+from accounts.services import account_authenticate
+from calls.authentication import LockoutAuthentication
 
-# Compared against when the auth id is unknown, so that a miss costs the same as a hit.
-_DUMMY_DIGEST = creds.digest("no-such-account")
 FAILED = "Authentication failed: check your auth id and auth token."
 
 
-class AccountBasicAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
-            raise exceptions.NotAuthenticated(
-                "Authentication required: send your auth id and auth token with HTTP Basic auth."
-            )
+class AccountBasicAuthentication(LockoutAuthentication):
+    missing = "Authentication required: send your auth id and auth token with HTTP Basic auth."
+
+    def verify(self, header: str) -> tuple:
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded.strip():
             raise exceptions.AuthenticationFailed(
@@ -32,18 +26,11 @@ class AccountBasicAuthentication(authentication.BaseAuthentication):
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise exceptions.AuthenticationFailed(FAILED) from None
-        limiter = FailedAuthLimiter(request)
-        limiter.check()
-        auth_id, sep, token = decoded.partition(":")
-        account = None
-        if sep and len(auth_id) <= 20 and len(token) <= 256:
-            account = Account.objects.filter(auth_id=auth_id, is_active=True).first()
+        auth_id, _, token = decoded.partition(":")
+        account = account_authenticate(auth_id=auth_id, auth_token=token)
         if account is None:
-            creds.matches(token, _DUMMY_DIGEST)
-        elif account.check_auth_token(token):
-            return account, None
-        limiter.failed()
-        raise exceptions.AuthenticationFailed(FAILED)
+            raise exceptions.AuthenticationFailed(FAILED)
+        return account, None
 
     def authenticate_header(self, request) -> str:
         return 'Basic realm="cdrapi"'
