@@ -117,7 +117,7 @@ class AccessLogMiddleware:
                     "account": account,
                     "address": client_address(request),
                     "api_id": getattr(request, "api_id", None),
-                    "face": face_of(request.path),
+                    "face": getattr(face_of(request.path), "name", None),
                 },
                 separators=(",", ":"),
             )

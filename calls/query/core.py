@@ -1,0 +1,134 @@
+"""The read path both faces share, in the order every request takes it:
+
+scope (calls/query/scope.py) -> retention (the 90-day line from the real clock) ->
+conditions (parsed filters) -> window (calls/query/window.py) -> order -> a page, by
+offset or by keyset (one keyset predicate, here) -> an exact total (calls/query/counts.py).
+
+The faces parse their parameters into a CallQuery and render its rows; they never build
+a call queryset themselves (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Expression, Q, QuerySet
+
+from calls.models import Call
+from calls.query import counts
+from calls.query.scope import Scope
+from calls.query.window import Window, retention_line
+
+NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never overlap
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One parsed filter: `field <lookup> value`, optionally negated.
+
+    `expression` replaces the column as the left side (a JSON key read as text); `field`
+    still names what is restricted, which is how the counts know what they can answer.
+    """
+
+    field: str
+    lookup: str
+    value: Any
+    negate: bool = False
+    expression: Expression | None = None
+
+    def apply(self, queryset: QuerySet, number: int) -> QuerySet:
+        path = self.field
+        if self.expression is not None:
+            path = f"_condition_{number}"
+            queryset = queryset.alias(**{path: self.expression})
+        q = Q(**{f"{path}__{self.lookup}": self.value})
+        return queryset.exclude(q) if self.negate else queryset.filter(q)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple]
+    has_more: bool
+
+
+Anchor = tuple[datetime, UUID]  # (end_time, call_uuid) of the row a keyset page continues from
+
+
+class CallQuery:
+    """The calls of a scope, retained, filtered and windowed, as rows of `columns`."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        *,
+        columns: tuple[str, ...],
+        conditions: tuple[Condition, ...] = (),
+        window: Window | None = None,
+    ) -> None:
+        self.scope, self.conditions, self.window = scope, conditions, window
+        self.base = _visible(scope)
+        queryset = self.base
+        for number, condition in enumerate(conditions):
+            queryset = condition.apply(queryset, number)
+        if window is not None:
+            queryset = queryset.filter(window.q())
+        self.queryset = queryset.values_list(*columns)
+
+    def offset_page(self, *, offset: int, limit: int, order: tuple[str, ...] = NEWEST_FIRST) -> Page:
+        rows = list(self.queryset.order_by(*order)[offset : offset + limit + 1])
+        return Page(rows[:limit], len(rows) > limit)
+
+    def keyset_page(self, anchor: Anchor, *, towards_older: bool, limit: int) -> Page:
+        """The `limit` rows next to the anchor, walking away from it: newest first when
+        walking towards older rows, oldest first otherwise (the caller reverses)."""
+        rows = list(self.queryset.filter(keyset(anchor, towards_older=towards_older))
+                    .order_by(*(NEWEST_FIRST if towards_older else _OLDEST_FIRST))
+                    [: limit + 1])  # fmt: skip
+        return Page(rows[:limit], len(rows) > limit)
+
+    def anchor(self, call_uuid: UUID) -> Anchor | None:
+        """Where a visible, retained call sits in the order (CarrierX after/before)."""
+        return self.base.filter(call_uuid=call_uuid).values_list("end_time", "call_uuid").first()
+
+    def total(self) -> int:
+        """Exact. From the hourly counts when only the window and a direction restrict
+        the calls (the common and the costly case), else a plain COUNT."""
+        direction = _direction_only(self.conditions)
+        if self.window is not None and direction is not False and counts.enabled():
+            return counts.window_total(self.scope.account_ids, self.window, direction)
+        return self.queryset.count()
+
+
+def retrieve(scope: Scope, call_uuid: UUID, *, columns: tuple[str, ...]) -> tuple | None:
+    """One call by its uuid, through the same scope and retention as every list."""
+    return _visible(scope).filter(call_uuid=call_uuid).values_list(*columns).first()
+
+
+def keyset(anchor: Anchor, *, towards_older: bool) -> Q:
+    """Rows strictly past the anchor in (end_time, call_uuid) order: the one keyset
+    predicate of both faces."""
+    end, uid = anchor
+    if towards_older:
+        return Q(end_time__lte=end) & (Q(end_time__lt=end) | Q(call_uuid__lt=uid))
+    return Q(end_time__gte=end) & (Q(end_time__gt=end) | Q(call_uuid__gt=uid))
+
+
+_OLDEST_FIRST = ("end_time", "call_uuid")
+
+
+def _visible(scope: Scope) -> QuerySet:
+    return Call.objects.visible_to(scope.account_ids).retained(retention_line())
+
+
+def _direction_only(conditions: tuple[Condition, ...]) -> str | None | bool:
+    """The direction if it is the only condition, None if there is none, else False."""
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        (only,) = conditions
+        if only.field == "call_direction" and only.lookup == "exact" and not only.negate:
+            return only.value
+    return False

@@ -1,0 +1,66 @@
+"""Which accounts a request may read: resolved once per request, before any filter.
+
+Every list, count and retrieve starts from a Scope (calls/query/core.py is the only
+caller of `Call.objects.visible_to`), so no face can forget it and leak an account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from accounts.models import Account, AccountNode, nodes_below
+from calls.query.errors import NotFound, QueryError
+
+SUBACCOUNT_ID = re.compile(r"SA[A-Z0-9]{18}", re.ASCII)
+ACCOUNT_NOT_FOUND = "No account with that auth id is visible to these credentials."
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The readable accounts; `nodes[0]` is the one the request is about."""
+
+    nodes: tuple[AccountNode, ...]
+
+    @property
+    def account_ids(self) -> list[int]:
+        return [node.id for node in self.nodes]
+
+    @property
+    def root(self) -> AccountNode:
+        return self.nodes[0]
+
+
+def for_path_account(caller: Account, auth_id: str, subaccount: str | None = None) -> Scope:
+    """Plivo: the account named in the path (the caller or below it) and its subtree,
+    optionally narrowed to one `subaccount`. Anything else is the same 404 whether or not
+    the account exists (docs/plivo.md, "Who sees what")."""
+    tree = Account.objects.subtree(caller.pk)
+    path = next((node for node in tree if node.auth_id == auth_id), None)
+    if path is None:
+        raise NotFound(ACCOUNT_NOT_FOUND, "auth_id")
+    nodes = nodes_below(tree, path.id)
+    if subaccount is None:
+        return Scope(tuple(nodes))
+    if not SUBACCOUNT_ID.fullmatch(subaccount):
+        raise QueryError(
+            f"Invalid subaccount: expected SA followed by 18 letters or digits, got "
+            f"{subaccount[:40]!r}.",
+            "subaccount",
+        )
+    if caller.parent_id is not None:
+        raise QueryError("Only a main account can filter by subaccount.", "subaccount")
+    node = next((n for n in nodes if n.auth_id == subaccount), None)
+    if node is None:
+        raise NotFound("No subaccount with that auth id belongs to this account.", "subaccount")
+    return Scope(tuple(nodes_below(nodes, node.id)))
+
+
+def for_token(account: Account, *, descendants: bool) -> Scope:
+    """CarrierX: the token's account, and every account below it with the
+    calls.read_descendant scope (docs/carrierx.md, "Auth and scopes")."""
+    if descendants:
+        return Scope(tuple(Account.objects.subtree(account.pk)))
+    node = AccountNode(account.pk, account.auth_id, account.parent_id, account.timezone,
+                       str(account.partner_sid))  # fmt: skip
+    return Scope((node,))
