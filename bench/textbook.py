@@ -13,7 +13,7 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import LimitOffsetPagination
 
 from accounts.models import Account
-from calls.hangup_causes import name_for
+from calls.store.catalogue import name_for
 from calls.models import Call
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.views import IsAccount

@@ -21,9 +21,9 @@ from calls.admin_filters import (
     SinceFilter,
     UntilFilter,
 )
-from calls.hangup_causes import name_for
 from calls.models import Call, HangupCause, normalise_number
 from calls.paginators import CappedCountPaginator
+from calls.store.catalogue import name_for
 
 
 @admin.register(Call)

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from accounts.models import Account
-from calls.fields import parse_utc_datetime
+from calls.query.values import parse_utc_datetime
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "90d": timedelta(days=90)}  # fmt: skip

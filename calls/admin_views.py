@@ -14,9 +14,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from calls.admin_filters import window_from_params
-from calls.hangup_causes import name_for
 from calls.models import Call
-from calls.window import MAX_SPAN
+from calls.query.window import MAX_SPAN
+from calls.store.catalogue import name_for
 
 EXPORT_COLUMNS = (
     "call_uuid", "account__auth_id", "parent_call_uuid", "call_direction", "from_number",

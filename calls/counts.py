@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
-from calls.window import Window
+from calls.query.window import Window
 
 TABLE = "calls_hour_count"
 HOUR = timedelta(hours=1)

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from calls import hangup_causes
+from calls.store import catalogue as hangup_causes
 
 COLUMNS = (
     "call_uuid", "account_id", "parent_call_uuid", "from_number", "to_number",

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from calls.plivo.filters import CallFilterSet
+from calls.query import core
 from tests.api.conftest import basic
 from tests.factories import AccountFactory, CallFactory
 
@@ -63,12 +63,12 @@ def test_an_unreachable_database_is_a_503_and_the_service_recovers(bearer, caplo
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_statement_cut_by_the_timeout_is_a_503(main_account, monkeypatch):
-    original = CallFilterSet.filter_queryset
+    original = core._visible
 
-    def slow(self, queryset):
-        return original(self, queryset).extra(where=["(SELECT pg_sleep(0.5))::text = ''"])
+    def slow(scope):
+        return original(scope).extra(where=["(SELECT pg_sleep(0.5))::text = ''"])
 
-    monkeypatch.setattr(CallFilterSet, "filter_queryset", slow)
+    monkeypatch.setattr(core, "_visible", slow)
     with connection.cursor() as cur:
         cur.execute("SET statement_timeout = 100")
     response = _plivo_get(Client(), main_account)

@@ -6,7 +6,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from accounts.services import token_lookup
-from calls.authentication import LockoutAuthentication
+from calls.access.authentication import LockoutAuthentication
 
 READ_SCOPES = {"calls.read", "calls.manage"}
 DESCENDANTS = "calls.read_descendant"

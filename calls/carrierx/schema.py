@@ -3,7 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from calls.carrierx.fields import FIELDS
+from calls.carrierx.cdr import FIELDS
 from cdrapi.openapi import query_param as _q
 
 STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"

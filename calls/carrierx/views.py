@@ -1,4 +1,8 @@
-"""The CarrierX-compatible CDR API: GET /core/v2/calls/call_drs[/{dr_sid}]."""
+"""The CarrierX-compatible CDR API: GET /core/v2/calls/call_drs[/{dr_sid}] (docs/carrierx.md).
+
+Each endpoint parses its parameters into the core's inputs (calls/query/core.py) and
+renders the rows; scope, retention, paging and counting are the core's.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,21 @@ import re
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from accounts.models import Account
-from calls.carrierx import filters, schema
+from calls.access.throttling import AddressThrottle, CarrierXTokenThrottle
+from calls.carrierx import conditions, schema
 from calls.carrierx.auth import DESCENDANTS, BearerAuthentication, CanReadCalls
-from calls.carrierx.errors import Invalid, exception_handler
-from calls.carrierx.fields import COLUMNS, FIELDS, NAMES, cdr_objects
-from calls.carrierx.filter_parser import FilterSyntaxError, parse
-from calls.fields import parse_uuid
-from calls.models import Call
-from calls.params import ParamError, bounded_uint, check_known
-from calls.throttling import AddressThrottle, CarrierXTokenThrottle
-from calls.window import retention_line
+from calls.carrierx.cdr import COLUMNS, FIELDS, NAMES, cdr_objects
+from calls.carrierx.filter_language import parse
+from calls.query import scope as scopes
+from calls.query.core import CallQuery, Page, retrieve
+from calls.query.errors import NotFound, QueryError
+from calls.query.params import bounded_uint, check_known
+from calls.query.values import parse_uuid
+from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 
 LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
@@ -31,7 +33,8 @@ DETAIL_PARAMS = {"include_fields", "exclude_fields"}
 DEFAULT_LIMIT, MAX_LIMIT = 10, 1000
 ORDER = re.compile(r"([a-z_]+)(?:[ +](asc|desc|ASC|DESC))?", re.ASCII)
 FIELD_LIST = re.compile(r"[a-z_]+(,[a-z_]+)*", re.ASCII)
-_END, _UUID = COLUMNS.index("end_time"), COLUMNS.index("call_uuid")
+CDR_NOT_FOUND = "No CDR with that dr_sid is visible to this token."
+_UUID = COLUMNS.index("call_uuid")
 
 
 @extend_schema_view(
@@ -57,174 +60,133 @@ class CallDrViewSet(viewsets.ViewSet):
     throttle_classes = [AddressThrottle, CarrierXTokenThrottle]
 
     def get_exception_handler(self):
-        return exception_handler
+        return faces.exception_handler
 
-    # --- helpers -------------------------------------------------------------------------
-    def _visible(self, request) -> dict[int, str]:
-        """account id -> partner_sid of every account this token may read."""
-        account: Account = request.user
-        if DESCENDANTS in request.auth.scopes:
-            return {n.id: n.partner_sid for n in Account.objects.subtree(account.pk)}
-        return {account.pk: str(account.partner_sid)}
-
-    @staticmethod
-    def _check_params(request, allowed: set[str]) -> None:
-        try:
-            check_known(request.query_params, allowed)
-        except ParamError as exc:
-            raise Invalid(exc.param, str(exc)) from None
-
-    @staticmethod
-    def _fields(params) -> tuple[str, ...]:
-        names = NAMES
-        for param in ("include_fields", "exclude_fields"):
-            raw = params.get(param)
-            if raw is None:
-                continue
-            if not FIELD_LIST.fullmatch(raw):
-                raise Invalid(param, "Expected field names separated by commas.")
-            wanted = raw.split(",")
-            unknown = [f for f in wanted if f not in FIELDS]
-            if unknown:
-                raise Invalid(param, f"Unknown field(s): {', '.join(u[:40] for u in unknown[:5])}.")
-            if param == "include_fields":
-                names = tuple(n for n in names if n in wanted)
-            else:
-                names = tuple(n for n in names if n not in wanted)
-        return names
-
-    # --- endpoints -----------------------------------------------------------------------
     def list(self, request) -> Response:
         params = request.query_params
-        self._check_params(request, LIST_PARAMS)
-        try:
-            limit = bounded_uint(params, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-            offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
-        except ParamError as exc:
-            raise Invalid(exc.param, str(exc)) from None
+        check_known(params, LIST_PARAMS)
+        limit = bounded_uint(params, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
         after, before = params.get("after"), params.get("before")
         if after is not None and before is not None:
-            raise Invalid("after", "Give after or before, not both.")
+            raise QueryError("Give after or before, not both.", "after")
         keyset = after if after is not None else before
         if keyset is not None and offset:
-            raise Invalid("offset", "offset cannot be combined with after or before.")
+            raise QueryError("offset cannot be combined with after or before.", "offset")
         field, descending = _order(params.get("order"), keyset_mode=keyset is not None)
-        names = self._fields(params)
+        names = _fields(params)
         total_wanted = _bool(params, "total")
-
-        visible = self._visible(request)
-        base = Call.objects.visible_to(list(visible)).retained(retention_line())
-        queryset = base
+        parsed = conditions.Parsed([])
         if params.get("filter") is not None:
-            try:
-                applied = filters.apply(base, parse(params["filter"]))
-                filters.check_range(applied)
-            except FilterSyntaxError as exc:
-                raise Invalid(exc.field, str(exc)) from None
-            queryset = applied.queryset
-        rows_qs = queryset.values_list(*COLUMNS)
+            parsed = conditions.parse_conditions(parse(params["filter"]))
+            conditions.check_range(parsed)
 
+        scope = _scope(request)
+        query = CallQuery(scope, columns=COLUMNS, conditions=tuple(parsed.conditions))
         if keyset is not None:
-            anchor = _anchor(base, keyset, "after" if after is not None else "before")
-            forward = after is not None
-            rows, has_more = _keyset_page(rows_qs, anchor, forward, descending, limit)
+            page = _keyset_page(query, keyset, after is not None, descending, limit)
         else:
-            path = FIELDS[field][0]
             sign = "-" if descending else ""
-            ordered = rows_qs.order_by(f"{sign}{path}", f"{sign}call_uuid")
-            rows = list(ordered[offset : offset + limit + 1])
-            has_more = len(rows) > limit
-            rows = rows[:limit]
+            order = (f"{sign}{FIELDS[field][0]}", f"{sign}call_uuid")
+            page = query.offset_page(offset=offset, limit=limit, order=order)
 
-        pagination = self._pagination(request, rows, has_more, offset, limit, after, before)
+        rows = page.rows
         return Response(
             {
                 "count": len(rows),
-                "has_more": has_more,
-                "items": cdr_objects(rows, visible, names),
+                "has_more": page.has_more,
+                "items": cdr_objects(rows, _partner_sids(scope), names),
                 "limit": limit,
                 "offset": offset,
-                "pagination": pagination,
-                "total": queryset.count() if total_wanted else None,
+                "pagination": _pagination(request, page, offset, limit, after, before),
+                "total": query.total() if total_wanted else None,
             }
         )
 
     def retrieve(self, request, dr_sid: str) -> Response:
-        self._check_params(request, DETAIL_PARAMS)
-        names = self._fields(request.query_params)
+        check_known(request.query_params, DETAIL_PARAMS)
+        names = _fields(request.query_params)
         try:
             sid = parse_uuid(dr_sid)
         except ValueError:
-            raise Invalid("dr_sid", "dr_sid must be a UUID.") from None
-        visible = self._visible(request)
-        row = (
-            Call.objects.filter(call_uuid=sid)
-            .visible_to(list(visible))
-            .retained(retention_line())
-            .values_list(*COLUMNS)
-            .first()
-        )
+            raise QueryError("dr_sid must be a UUID.", "dr_sid") from None
+        scope = _scope(request)
+        row = retrieve(scope, sid, columns=COLUMNS)
         if row is None:
-            raise NotFound("No CDR with that dr_sid is visible to this token.")
-        return Response(cdr_objects([row], visible, names)[0])
-
-    def _pagination(self, request, rows, has_more, offset, limit, after, before) -> dict:
-        keep = [(k, v) for k, v in request.query_params.items()
-                if k not in {"limit", "offset", "after", "before"}]  # fmt: skip
-        base = settings.PUBLIC_BASE_URL + request.path  # never from the Host header
-
-        def url(extra: list[tuple[str, object]]) -> str:
-            return f"{base}?{urlencode([*extra, ('limit', limit), *keep])}"
-
-        links: dict[str, str] = {}
-        if after is None and before is None:
-            if has_more:
-                links["next"] = url([]) + f"&offset={offset + limit}"
-            if offset > 0:
-                links["previous"] = url([]) + f"&offset={max(0, offset - limit)}"
-            return links
-        if not rows:
-            return links
-        first, last = str(rows[0][_UUID]), str(rows[-1][_UUID])
-        if after is not None:
-            if has_more:
-                links["next"] = url([("after", last)]) + "&offset=0"
-            links["previous"] = url([("before", first)]) + "&offset=0"
-        else:
-            if has_more:
-                links["previous"] = url([("before", first)]) + "&offset=0"
-            links["next"] = url([("after", last)]) + "&offset=0"
-        return links
+            raise NotFound(CDR_NOT_FOUND, "dr_sid")
+        return Response(cdr_objects([row], _partner_sids(scope), names)[0])
 
 
-def _anchor(base, raw: str, param: str):
+def _scope(request) -> scopes.Scope:
+    return scopes.for_token(request.user, descendants=DESCENDANTS in request.auth.scopes)
+
+
+def _partner_sids(scope: scopes.Scope) -> dict[int, str]:
+    return {node.id: str(node.partner_sid) for node in scope.nodes}
+
+
+def _keyset_page(query: CallQuery, raw: str, forward: bool, descending: bool, limit: int) -> Page:
+    """The page after (forward) or before the anchor CDR, in list order."""
+    param = "after" if forward else "before"
     try:
         sid = parse_uuid(raw)
     except ValueError:
-        raise Invalid(param, f"{param} must be the dr_sid (a UUID) of a visible CDR.") from None
-    anchor = base.filter(call_uuid=sid).values_list("end_time", "call_uuid").first()
+        raise QueryError(f"{param} must be the dr_sid (a UUID) of a visible CDR.", param) from None
+    anchor = query.anchor(sid)
     if anchor is None:
-        raise Invalid(param, f"No visible CDR has the dr_sid given as {param}.")
-    return anchor
+        raise QueryError(f"No visible CDR has the dr_sid given as {param}.", param)
+    # Forward in a newest-first list walks towards older rows, and so on.
+    page = query.keyset_page(anchor, towards_older=forward == descending, limit=limit)
+    return page if forward else Page(page.rows[::-1], page.has_more)
 
 
-def _keyset_page(rows_qs, anchor, forward: bool, descending: bool, limit: int):
-    """The `limit` rows after (forward) or before the anchor in list order; has_more."""
-    end, sid = anchor
-    older = Q(end_time__lte=end) & (Q(end_time__lt=end) | Q(call_uuid__lt=sid))
-    newer = Q(end_time__gte=end) & (Q(end_time__gt=end) | Q(call_uuid__gt=sid))
-    # Walking towards older rows when going forward in a newest-first list, etc.
-    towards_older = forward == descending
-    condition = older if towards_older else newer
-    sign = "-" if towards_older else ""
-    rows = list(
-        rows_qs.filter(condition).order_by(f"{sign}end_time", f"{sign}call_uuid")[: limit + 1]
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if not forward:
-        rows.reverse()  # fetched moving away from the anchor; shown in list order
-    return rows, has_more
+def _pagination(request, page: Page, offset: int, limit: int, after, before) -> dict:
+    keep = [(k, v) for k, v in request.query_params.items()
+            if k not in {"limit", "offset", "after", "before"}]  # fmt: skip
+    base = settings.PUBLIC_BASE_URL + request.path  # never from the Host header
+
+    def url(extra: list[tuple[str, object]]) -> str:
+        return f"{base}?{urlencode([*extra, ('limit', limit), *keep])}"
+
+    links: dict[str, str] = {}
+    rows, has_more = page.rows, page.has_more
+    if after is None and before is None:
+        if has_more:
+            links["next"] = url([]) + f"&offset={offset + limit}"
+        if offset > 0:
+            links["previous"] = url([]) + f"&offset={max(0, offset - limit)}"
+        return links
+    if not rows:
+        return links
+    first, last = str(rows[0][_UUID]), str(rows[-1][_UUID])
+    if after is not None:
+        if has_more:
+            links["next"] = url([("after", last)]) + "&offset=0"
+        links["previous"] = url([("before", first)]) + "&offset=0"
+    else:
+        if has_more:
+            links["previous"] = url([("before", first)]) + "&offset=0"
+        links["next"] = url([("after", last)]) + "&offset=0"
+    return links
+
+
+def _fields(params) -> tuple[str, ...]:
+    names = NAMES
+    for param in ("include_fields", "exclude_fields"):
+        raw = params.get(param)
+        if raw is None:
+            continue
+        if not FIELD_LIST.fullmatch(raw):
+            raise QueryError("Expected field names separated by commas.", param)
+        wanted = raw.split(",")
+        unknown = [f for f in wanted if f not in FIELDS]
+        if unknown:
+            raise QueryError(f"Unknown field(s): {', '.join(u[:40] for u in unknown[:5])}.", param)
+        if param == "include_fields":
+            names = tuple(n for n in names if n in wanted)
+        else:
+            names = tuple(n for n in names if n not in wanted)
+    return names
 
 
 def _order(raw: str | None, *, keyset_mode: bool) -> tuple[str, bool]:
@@ -232,12 +194,12 @@ def _order(raw: str | None, *, keyset_mode: bool) -> tuple[str, bool]:
         return "date_stop", True
     match = ORDER.fullmatch(raw)
     if not match:
-        raise Invalid("order", "Write order as <field> asc or <field> desc.")
+        raise QueryError("Write order as <field> asc or <field> desc.", "order")
     field, direction = match.group(1), (match.group(2) or "desc").lower()
     if field not in FIELDS or FIELDS[field][1] == "json":
-        raise Invalid("order", f"{field[:40]!r} is not a field that can be ordered on.")
+        raise QueryError(f"{field[:40]!r} is not a field that can be ordered on.", "order")
     if keyset_mode and field != "date_stop":
-        raise Invalid("order", "With after or before, only date_stop can be ordered on.")
+        raise QueryError("With after or before, only date_stop can be ordered on.", "order")
     return field, direction == "desc"
 
 
@@ -246,5 +208,5 @@ def _bool(params, name: str) -> bool:
     if raw is None:
         return False
     if raw not in {"true", "false"}:
-        raise Invalid(name, "Expected true or false.")
+        raise QueryError("Expected true or false.", name)
     return raw == "true"

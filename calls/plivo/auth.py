@@ -8,7 +8,7 @@ import binascii
 from rest_framework import exceptions
 
 from accounts.services import account_authenticate
-from calls.authentication import LockoutAuthentication
+from calls.access.authentication import LockoutAuthentication
 
 FAILED = "Authentication failed: check your auth id and auth token."
 

@@ -1,6 +1,6 @@
 """The Plivo face in OpenAPI terms: documentation-only serializers and parameters.
 
-The patterns are the ones calls/fields.py enforces, so fuzzing from this schema probes
+The patterns are the ones calls/query/values.py enforces, so fuzzing from this schema probes
 exactly the boundary between accepted and refused input.
 """
 

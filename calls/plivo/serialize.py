@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from calls.hangup_causes import name_for
+from calls.store.catalogue import name_for
 
 COLUMNS = (
     "call_uuid",

@@ -1,8 +1,11 @@
-"""The Plivo-compatible call API: list and retrieve (CONTRACT.md part A)."""
+"""The Plivo-compatible call API: list and retrieve (docs/plivo.md).
+
+Each endpoint parses its parameters into the core's inputs (calls/query/core.py) and
+renders the rows; scope, retention, window, paging and the exact total are the core's.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
 from urllib.parse import urlencode
 
@@ -13,23 +16,21 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from accounts.models import Account, AccountNode, nodes_below
-from calls import counts
-from calls import window as win
-from calls.cursor import Cursor, CursorError, fingerprint
-from calls.models import Call
-from calls.params import ParamError, bounded_uint, check_known
-from calls.plivo import errors, schema
+from calls.access.throttling import AddressThrottle, PlivoAccountThrottle
+from calls.plivo import schema
 from calls.plivo.auth import AccountBasicAuthentication
-from calls.plivo.filters import CallFilterSet
+from calls.plivo.conditions import CallFilterSet
 from calls.plivo.serialize import COLUMNS, call_objects
-from calls.throttling import AddressThrottle, PlivoAccountThrottle
+from calls.query import scope as scopes
+from calls.query.core import CallQuery, retrieve
+from calls.query.cursor import Cursor, fingerprint
+from calls.query.errors import NotFound, QueryError
+from calls.query.params import bounded_uint, check_known
+from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 
 MAX_LIMIT = 20
-SUBACCOUNT_ID = re.compile(r"SA[A-Z0-9]{18}", re.ASCII)
 PAGING_PARAMS = ("limit", "offset", "cursor")
-ACCOUNT_NOT_FOUND = "No account with that auth id is visible to these credentials."
 CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the last 90 days."
 _UUID_AT, _END_AT = COLUMNS.index("call_uuid"), COLUMNS.index("end_time")
 
@@ -66,94 +67,45 @@ class CallViewSet(viewsets.ViewSet):
     throttle_classes = [AddressThrottle, PlivoAccountThrottle]
 
     def get_exception_handler(self):
-        return errors.exception_handler
+        return faces.exception_handler
 
     def initial(self, request, *args, **kwargs) -> None:
         # The request id the middleware gave this request, so logs and bodies agree.
         request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
 
-    # --- helpers -------------------------------------------------------------------------
-    def _scope(self, request, auth_id: str) -> tuple[list[AccountNode], AccountNode]:
-        """The accounts the path names and may be read (path account first).
-
-        The path account must be the caller or below it; anything else is the same 404
-        whether or not the account exists.
-        """
-        caller: Account = request.user
-        tree = Account.objects.subtree(caller.pk)
-        path = next((node for node in tree if node.auth_id == auth_id), None)
-        if path is None:
-            raise errors.NotFound(ACCOUNT_NOT_FOUND)
-        return nodes_below(tree, path.id), path
-
-    def _base_uri(self, request, auth_id: str) -> str:
-        zentrunk = "/Zentrunk/" in request.path
-        return f"/v1/Account/{auth_id}/{'Zentrunk/' if zentrunk else ''}Call/"
-
-    @staticmethod
-    def _check_params(request, allowed) -> None:
-        try:
-            check_known(request.query_params, allowed)
-        except ParamError as exc:
-            raise errors.BadRequest(str(exc)) from None
-
-    # --- endpoints -----------------------------------------------------------------------
     def list(self, request, auth_id: str) -> Response:
-        filterset = CallFilterSet(request.query_params, queryset=Call.objects.all())
-        self._check_params(request, {*filterset.filters, *PAGING_PARAMS, "subaccount"})
         params = request.query_params
-        try:
-            limit = bounded_uint(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
-            offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
-        except ParamError as exc:
-            raise errors.BadRequest(str(exc)) from None
-        if not filterset.is_valid():
-            name, messages = next(iter(filterset.errors.items()))
-            raise errors.BadRequest(f"Invalid {name}: {' '.join(messages)}.")
-
-        scope, path = self._scope(request, auth_id)
-        scope = self._narrow_to_subaccount(request, scope, path)
+        filterset = CallFilterSet(params)
+        check_known(params, {*filterset.filters, *PAGING_PARAMS, "subaccount"})
+        limit = bounded_uint(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
+        offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
+        conditions = filterset.parsed()
+        scope = scopes.for_path_account(request.user, auth_id, params.get("subaccount"))
         filters = [(k, v) for k, v in params.items() if k not in PAGING_PARAMS]
         fp = fingerprint(request.user.auth_id, auth_id, urlencode(sorted(filters)))
 
-        cursor = None
-        now = timezone.now()
+        cursor, now = None, timezone.now()
         if "cursor" in params:
-            try:
-                cursor = Cursor.decode(params["cursor"], fingerprint=fp)
-            except CursorError as exc:
-                raise errors.BadRequest(str(exc)) from None
+            cursor = Cursor.decode(params["cursor"], fingerprint=fp)
             if "offset" in params and offset != cursor.offset:
-                raise errors.BadRequest(
-                    "offset does not match the cursor; page with either one, not both."
+                raise QueryError(
+                    "offset does not match the cursor; page with either one, not both.", "offset"
                 )
-            now, offset = cursor.now, cursor.offset
-        try:
-            window = filterset.window(now)
-        except win.WindowError as exc:
-            raise errors.BadRequest(str(exc)) from None
-
-        queryset = (
-            filterset.qs.filter(window.q())
-            .visible_to([node.id for node in scope])
-            .values_list(*COLUMNS)
+            now, offset = cursor.now, cursor.offset  # the walk keeps its first page's window
+        query = CallQuery(
+            scope, columns=COLUMNS, conditions=conditions, window=filterset.window(now)
         )
-        total = self._total(filterset, queryset, scope, window)
+        total = query.total()
         if cursor:
-            rows = cursor.page(queryset, limit)
+            rows = cursor.page(query, limit)
         else:
-            rows = list(queryset.newest_first()[offset : offset + limit])
+            rows = query.offset_page(offset=offset, limit=limit).rows
 
         def link(anchor: tuple, forward: bool, page_offset: int) -> str:
-            token = Cursor(
-                end_time=anchor[_END_AT],
-                call_uuid=anchor[_UUID_AT],
-                forward=forward,
-                offset=page_offset,
-                now=now,
-                fingerprint=fp,
-            ).encode()
+            token = Cursor(end_time=anchor[_END_AT], call_uuid=anchor[_UUID_AT],
+                           forward=forward, offset=page_offset, now=now,
+                           fingerprint=fp).encode()  # fmt: skip
             query = urlencode(
                 [("limit", limit), ("offset", page_offset), ("cursor", token), *filters]
             )
@@ -179,64 +131,31 @@ class CallViewSet(viewsets.ViewSet):
                     "total_count": total,
                 },
                 "objects": call_objects(
-                    rows, zone_name=path.timezone, base_uri=self._base_uri(request, auth_id)
+                    rows, zone_name=scope.root.timezone, base_uri=_base_uri(request, auth_id)
                 ),
             }
         )
 
     def retrieve(self, request, auth_id: str, call_uuid: str) -> Response:
-        self._check_params(request, {"call_uuid"})
+        check_known(request.query_params, {"call_uuid"})
         try:
             wanted = uuid.UUID(call_uuid)
         except ValueError:
-            raise errors.NotFound(CALL_NOT_FOUND) from None
+            raise NotFound(CALL_NOT_FOUND, "call_uuid") from None
         repeated = request.query_params.get("call_uuid")
         if repeated is not None and repeated.lower() not in {call_uuid.lower(), str(wanted)}:
-            raise errors.BadRequest("The call_uuid parameter differs from the one in the path.")
-        scope, path = self._scope(request, auth_id)
-        row = (
-            Call.objects.filter(call_uuid=wanted)
-            .retained(win.retention_line())
-            .visible_to([node.id for node in scope])
-            .values_list(*COLUMNS)
-            .first()
-        )
+            raise QueryError("The call_uuid parameter differs from the one in the path.",
+                             "call_uuid")  # fmt: skip
+        scope = scopes.for_path_account(request.user, auth_id)
+        row = retrieve(scope, wanted, columns=COLUMNS)
         if row is None:
-            raise errors.NotFound(CALL_NOT_FOUND)
+            raise NotFound(CALL_NOT_FOUND, "call_uuid")
         (obj,) = call_objects(
-            [row], zone_name=path.timezone, base_uri=self._base_uri(request, auth_id)
+            [row], zone_name=scope.root.timezone, base_uri=_base_uri(request, auth_id)
         )
         return Response({"api_id": request.api_id, **obj})
 
-    @staticmethod
-    def _total(filterset, queryset, scope, window) -> int:
-        """Exact total_count: from the hourly counts when the request filters only by
-        window and direction (the common case, and the costly one for big accounts),
-        else a plain COUNT."""
-        data = filterset.form.cleaned_data
-        other = [
-            k
-            for k, v in data.items()
-            if v is not None and not k.startswith("end_time") and k != "call_direction"
-        ]
-        if counts.enabled() and not other:
-            ids = [node.id for node in scope]
-            return counts.window_total(ids, window, data.get("call_direction"))
-        return queryset.count()
 
-    @staticmethod
-    def _narrow_to_subaccount(request, scope: list[AccountNode], path: AccountNode):
-        sub = request.query_params.get("subaccount")
-        if sub is None:
-            return scope
-        if not SUBACCOUNT_ID.fullmatch(sub):
-            raise errors.BadRequest(
-                f"Invalid subaccount: expected SA followed by 18 letters or digits, got "
-                f"{sub[:40]!r}."
-            )
-        if request.user.parent_id is not None:
-            raise errors.BadRequest("Only a main account can filter by subaccount.")
-        node = next((n for n in scope if n.auth_id == sub), None)
-        if node is None:
-            raise errors.NotFound("No subaccount with that auth id belongs to this account.")
-        return nodes_below(scope, node.id)
+def _base_uri(request, auth_id: str) -> str:
+    zentrunk = "/Zentrunk/" in request.path
+    return f"/v1/Account/{auth_id}/{'Zentrunk/' if zentrunk else ''}Call/"

@@ -17,8 +17,8 @@ from uuid import UUID
 
 from django.db.models import Expression, Q, QuerySet
 
+from calls import counts
 from calls.models import Call
-from calls.query import counts
 from calls.query.scope import Scope
 from calls.query.window import Window, retention_line
 
@@ -45,7 +45,11 @@ class Condition:
             path = f"_condition_{number}"
             queryset = queryset.alias(**{path: self.expression})
         q = Q(**{f"{path}__{self.lookup}": self.value})
-        return queryset.exclude(q) if self.negate else queryset.filter(q)
+        if not self.negate:
+            return queryset.filter(q)
+        if self.expression is not None:  # NOT (x = v) drops nulls; "not equal" keeps them
+            return queryset.filter(~q | Q(**{f"{path}__isnull": True}))
+        return queryset.exclude(q)  # Django keeps the nulls of a nullable column itself
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class CallQuery:
             queryset = queryset.filter(window.q())
         self.queryset = queryset.values_list(*columns)
 
-    def offset_page(self, *, offset: int, limit: int, order: tuple[str, ...] = NEWEST_FIRST) -> Page:
+    def offset_page(
+        self, *, offset: int, limit: int, order: tuple[str, ...] = NEWEST_FIRST
+    ) -> Page:
         rows = list(self.queryset.order_by(*order)[offset : offset + limit + 1])
         return Page(rows[:limit], len(rows) > limit)
 
@@ -123,7 +129,7 @@ def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
 
 
-def _direction_only(conditions: tuple[Condition, ...]) -> str | None | bool:
+def _direction_only(conditions: tuple[Condition, ...]) -> str | bool | None:
     """The direction if it is the only condition, None if there is none, else False."""
     if not conditions:
         return None

@@ -18,17 +18,15 @@ ACCOUNT_NOT_FOUND = "No account with that auth id is visible to these credential
 
 @dataclass(frozen=True)
 class Scope:
-    """The readable accounts; `nodes[0]` is the one the request is about."""
+    """The readable accounts, and the account the request is about (whose time zone and
+    partner id the answer is written in)."""
 
     nodes: tuple[AccountNode, ...]
+    root: AccountNode
 
     @property
     def account_ids(self) -> list[int]:
         return [node.id for node in self.nodes]
-
-    @property
-    def root(self) -> AccountNode:
-        return self.nodes[0]
 
 
 def for_path_account(caller: Account, auth_id: str, subaccount: str | None = None) -> Scope:
@@ -41,7 +39,7 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
         raise NotFound(ACCOUNT_NOT_FOUND, "auth_id")
     nodes = nodes_below(tree, path.id)
     if subaccount is None:
-        return Scope(tuple(nodes))
+        return Scope(tuple(nodes), path)
     if not SUBACCOUNT_ID.fullmatch(subaccount):
         raise QueryError(
             f"Invalid subaccount: expected SA followed by 18 letters or digits, got "
@@ -53,14 +51,14 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
     node = next((n for n in nodes if n.auth_id == subaccount), None)
     if node is None:
         raise NotFound("No subaccount with that auth id belongs to this account.", "subaccount")
-    return Scope(tuple(nodes_below(nodes, node.id)))
+    return Scope(tuple(nodes_below(nodes, node.id)), path)
 
 
 def for_token(account: Account, *, descendants: bool) -> Scope:
     """CarrierX: the token's account, and every account below it with the
     calls.read_descendant scope (docs/carrierx.md, "Auth and scopes")."""
-    if descendants:
-        return Scope(tuple(Account.objects.subtree(account.pk)))
     node = AccountNode(account.pk, account.auth_id, account.parent_id, account.timezone,
                        str(account.partner_sid))  # fmt: skip
-    return Scope((node,))
+    if descendants:
+        return Scope(tuple(Account.objects.subtree(account.pk)), node)
+    return Scope((node,), node)

@@ -2,46 +2,46 @@
 
 import pytest
 
-from calls.carrierx.filter_parser import Condition, FilterSyntaxError, parse, tokenize
+from calls.carrierx.filter_language import Clause, FilterSyntaxError, parse, tokenize
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("direction eq inbound", [Condition("direction", "eq", ("inbound",))]),
-        ("duration_billing ne 60", [Condition("duration_billing", "ne", ("60",))]),
-        ("price gt 0.01", [Condition("price", "gt", ("0.01",))]),
-        ("price ge 0.01", [Condition("price", "ge", ("0.01",))]),
+        ("direction eq inbound", [Clause("direction", "eq", ("inbound",))]),
+        ("duration_billing ne 60", [Clause("duration_billing", "ne", ("60",))]),
+        ("price gt 0.01", [Clause("price", "gt", ("0.01",))]),
+        ("price ge 0.01", [Clause("price", "ge", ("0.01",))]),
         (
             "date_stop lt 2026-11-20T10:00:00.000Z",
-            [Condition("date_stop", "lt", ("2026-11-20T10:00:00.000Z",))],
+            [Clause("date_stop", "lt", ("2026-11-20T10:00:00.000Z",))],
         ),
-        ("version le 2", [Condition("version", "le", ("2",))]),
-        ("number_src like '+1415%'", [Condition("number_src", "like", ("+1415%",))]),
-        ("codec_src ilike 'G7%'", [Condition("codec_src", "ilike", ("G7%",))]),
+        ("version le 2", [Clause("version", "le", ("2",))]),
+        ("number_src like '+1415%'", [Clause("number_src", "like", ("+1415%",))]),
+        ("codec_src ilike 'G7%'", [Clause("codec_src", "ilike", ("G7%",))]),
         (
             "direction in (inbound,outbound)",
-            [Condition("direction", "in", ("inbound", "outbound"))],
+            [Clause("direction", "in", ("inbound", "outbound"))],
         ),
         (
             "codec_src nin ( 'pcmu' , \"g 722\" )",
-            [Condition("codec_src", "nin", ("pcmu", "g 722"))],
+            [Clause("codec_src", "nin", ("pcmu", "g 722"))],
         ),
-        ("cic eq null", [Condition("cic", "eq", (None,))]),
-        ("cic ne NULL", [Condition("cic", "ne", (None,))]),
-        ("cic eq 'null'", [Condition("cic", "eq", ("null",))]),  # quoted: the word itself
-        ("user_data.team eq 'night shift'", [Condition("user_data.team", "eq", ("night shift",))]),
-        ("identity eq 'O''Brien'", [Condition("identity", "eq", ("O'Brien",))]),
-        ('identity eq "say ""hi"""', [Condition("identity", "eq", ('say "hi"',))]),
+        ("cic eq null", [Clause("cic", "eq", (None,))]),
+        ("cic ne NULL", [Clause("cic", "ne", (None,))]),
+        ("cic eq 'null'", [Clause("cic", "eq", ("null",))]),  # quoted: the word itself
+        ("user_data.team eq 'night shift'", [Clause("user_data.team", "eq", ("night shift",))]),
+        ("identity eq 'O''Brien'", [Clause("identity", "eq", ("O'Brien",))]),
+        ('identity eq "say ""hi"""', [Clause("identity", "eq", ('say "hi"',))]),
         (
             "direction EQ inbound AND price Gt 0",
-            [Condition("direction", "eq", ("inbound",)), Condition("price", "gt", ("0",))],
+            [Clause("direction", "eq", ("inbound",)), Clause("price", "gt", ("0",))],
         ),
         (
             "number_dst eq '1;DROP TABLE calls_call;--'",
-            [Condition("number_dst", "eq", ("1;DROP TABLE calls_call;--",))],
+            [Clause("number_dst", "eq", ("1;DROP TABLE calls_call;--",))],
         ),
-        ("number_dst eq ١٢٣", [Condition("number_dst", "eq", ("١٢٣",))]),
+        ("number_dst eq ١٢٣", [Clause("number_dst", "eq", ("١٢٣",))]),
     ],
 )
 def test_it_parses(text, expected):

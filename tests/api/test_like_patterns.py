@@ -9,7 +9,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls.lookups import LikePatternError, check_pattern, to_glob, to_like
+from calls.store.lookups import LikePatternError, check_pattern, to_glob, to_like
 from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from calls import hangup_causes
+from calls.store import catalogue as hangup_causes
 from calls.models import HangupCause, normalise_number
 
 

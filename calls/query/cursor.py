@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core import signing
-from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from calls.query.core import CallQuery
+from calls.query.errors import QueryError
 
 SALT = "cdrapi.cursor.v1"
 MAX_AGE = timedelta(hours=24)
 
 
-class CursorError(ValueError):
-    pass
+class CursorError(QueryError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "cursor")
 
 
 @dataclass(frozen=True)
@@ -76,16 +79,11 @@ class Cursor:
             )
         return cursor
 
-    def page(self, queryset: QuerySet, limit: int) -> list:
+    def page(self, query: CallQuery, limit: int) -> list[tuple]:
         """The rows of the page this cursor asks for, newest first."""
-        e, u = self.end_time, self.call_uuid
-        if self.forward:
-            keyset = Q(end_time__lte=e) & (Q(end_time__lt=e) | Q(call_uuid__lt=u))
-            return list(queryset.filter(keyset).newest_first()[:limit])
-        keyset = Q(end_time__gte=e) & (Q(end_time__gt=e) | Q(call_uuid__gt=u))
-        rows = list(queryset.filter(keyset).order_by("end_time", "call_uuid")[:limit])
-        rows.reverse()
-        return rows
+        anchor = (self.end_time, self.call_uuid)
+        rows = query.keyset_page(anchor, towards_older=self.forward, limit=limit).rows
+        return rows if self.forward else rows[::-1]
 
 
 def fingerprint(*parts: str) -> str:

@@ -1,4 +1,5 @@
-"""Strict parsers for query-string values, shared by both API faces.
+"""Strict parsers for query-string values, shared by both API faces (the one copy of each
+number, time, UUID and phone-number rule).
 
 Stricter than Django's form fields on purpose: ASCII digits only (Python's int() takes
 Arabic-Indic digits too), bounded to the database column's range (an out-of-range value
@@ -10,8 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-
-from django import forms
 
 INT32_MAX = 2**31 - 1
 _UINT = re.compile(r"[0-9]{1,10}", re.ASCII)
@@ -65,55 +64,3 @@ def parse_number_prefix(raw: str) -> str:
             f"got {raw[:40]!r}"
         )
     return raw[1:] if raw.startswith("+") else raw
-
-
-class _ParsedField(forms.Field):
-    """A form field whose to_python is one of the parsers above."""
-
-    parser = staticmethod(str)
-
-    def to_python(self, value):
-        if value is None:  # absent
-            return None
-        if value == "":  # present but empty: a client bug, not "no filter"
-            raise forms.ValidationError("the value is empty", code="empty")
-        try:
-            return self.parser(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="invalid") from None
-
-
-class UIntField(_ParsedField):
-    parser = staticmethod(parse_uint)
-
-
-class IntField(_ParsedField):
-    parser = staticmethod(parse_int)
-
-
-class UTCDateTimeField(_ParsedField):
-    parser = staticmethod(parse_utc_datetime)
-
-
-class UUIDField(_ParsedField):
-    parser = staticmethod(parse_uuid)
-
-
-class NumberPrefixField(_ParsedField):
-    parser = staticmethod(parse_number_prefix)
-
-
-class StrictChoiceField(_ParsedField):
-    """A choice whose error lists the accepted values."""
-
-    def __init__(self, *, choices: tuple[str, ...], **kwargs) -> None:
-        self.choices = choices
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if value is None:
-            return None
-        if value not in self.choices:
-            allowed = ", ".join(self.choices)
-            raise forms.ValidationError(f"expected one of {allowed}; got {value[:40]!r}")
-        return value

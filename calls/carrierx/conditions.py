@@ -1,4 +1,5 @@
-"""Parsed filter conditions -> ORM lookups, on the whitelist in calls/carrierx/fields.py."""
+"""Parsed filter clauses -> the core's conditions, on the field whitelist in
+calls/carrierx/cdr.py (docs/carrierx.md, "Filter language")."""
 
 from __future__ import annotations
 
@@ -8,21 +9,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from calls import window as win
-from calls.carrierx.fields import FIELDS
-from calls.carrierx.filter_parser import Condition, FilterSyntaxError
-from calls.fields import INT32_MAX, parse_utc_datetime
-from calls.lookups import LikePatternError, check_pattern  # also registers like / ilike
+from calls.carrierx.cdr import FIELDS
+from calls.carrierx.filter_language import Clause, FilterSyntaxError
+from calls.query import window as win
+from calls.query.core import Condition
+from calls.query.values import parse_int, parse_utc_datetime
+from calls.store.lookups import LikePatternError, check_pattern  # also registers like / ilike
 
 _ISO_Z = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z", re.ASCII
 )
 _DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,10})?", re.ASCII)
-_INT = re.compile(r"-?[0-9]{1,10}", re.ASCII)
 _USER_DATA_KEY = re.compile(r"[A-Za-z0-9_\-]{1,64}", re.ASCII)
 _LOOKUPS = {"eq": "exact", "gt": "gt", "ge": "gte", "lt": "lt", "le": "lte",
             "like": "like", "ilike": "ilike", "in": "in"}  # fmt: skip
@@ -35,8 +36,8 @@ class FilterValueError(FilterSyntaxError):
 
 
 @dataclass
-class Applied:
-    queryset: QuerySet
+class Parsed:
+    conditions: list[Condition]
     lower: datetime | None = None  # date_stop bounds, for the 30-day rule
     upper: datetime | None = None
 
@@ -58,9 +59,7 @@ def _convert(kind: str, raw: str, field: str):
                 raise ValueError
             return Decimal(raw)
         if kind in {"int", "intstr"}:
-            if not _INT.fullmatch(raw) or abs(int(raw)) > INT32_MAX:
-                raise ValueError
-            return int(raw)
+            return parse_int(raw)
         if kind == "bool":
             if raw.lower() not in {"true", "false"}:
                 raise ValueError
@@ -86,44 +85,42 @@ _KIND_NAMES = {
 }
 
 
-def apply(queryset: QuerySet, conditions: list[Condition]) -> Applied:
-    """Filter `queryset` by the conditions; raise FilterSyntaxError naming a bad one."""
-    result = Applied(queryset)
-    for number, cond in enumerate(conditions):
+def parse_conditions(clauses: list[Clause]) -> Parsed:
+    """The clauses as conditions; a FilterSyntaxError naming the first bad one."""
+    result = Parsed([])
+    for cond in clauses:
         path, kind = _resolve(cond.field)
+        expression = None
         if kind == "json_key":
-            alias = f"_user_data_{number}"
             # Cast: compare the key's text with text lookups, not JSON ones.
-            text = Cast(KT(path), output_field=TextField())
-            result.queryset = result.queryset.alias(**{alias: text})
-            path, kind = alias, "text"
+            expression = Cast(KT(path), output_field=TextField())
+            kind = "text"
         _check_operator(cond, kind)
+        negate = cond.op in {"ne", "nin"}
         if cond.op in {"in", "nin"}:
             if any(v is None for v in cond.values):
                 raise FilterValueError(
                     f"null cannot be in a list; use {cond.field} eq null.", cond.field
                 )
-            values = [_convert(kind, v, cond.field) for v in cond.values]
-            q = Q(**{f"{path}__in": values})
+            lookup, value = "in", [_convert(kind, v, cond.field) for v in cond.values]
         elif cond.values[0] is None:
             if cond.op not in {"eq", "ne"}:
                 raise FilterValueError(
                     f"null compares only with eq or ne ({cond.field}).", cond.field
                 )
-            q = Q(**{f"{path}__isnull": True})
+            lookup, value = "isnull", True
         else:
             value = _convert(kind, cond.values[0], cond.field)
             if cond.op in {"like", "ilike"}:
                 _check_pattern(cond, value)
-            q = Q(**{f"{path}__{_LOOKUPS.get(cond.op, 'exact')}": value})
+            lookup = _LOOKUPS.get(cond.op, "exact")
             if cond.field == "date_stop":
                 _track_bounds(result, cond.op, value)
-        negate = cond.op in {"ne", "nin"}
-        result.queryset = result.queryset.exclude(q) if negate else result.queryset.filter(q)
+        result.conditions.append(Condition(path, lookup, value, negate, expression))
     return result
 
 
-def check_range(applied: Applied) -> None:
+def check_range(applied: Parsed) -> None:
     """A date_stop range must lie within retention and span at most 30 days."""
     cutoff = win.retention_line()
     if applied.upper is not None and applied.upper < cutoff:
@@ -139,7 +136,7 @@ def check_range(applied: Applied) -> None:
         )
 
 
-def _track_bounds(result: Applied, op: str, value: datetime) -> None:
+def _track_bounds(result: Parsed, op: str, value: datetime) -> None:
     if op in {"eq", "gt", "ge"}:
         result.lower = value if result.lower is None else max(result.lower, value)
     if op in {"eq", "lt", "le"}:
@@ -162,7 +159,7 @@ def _resolve(field: str) -> tuple[str, str]:
     return path, kind
 
 
-def _check_pattern(cond: Condition, pattern: str) -> None:
+def _check_pattern(cond: Clause, pattern: str) -> None:
     try:
         check_pattern(pattern)
     except LikePatternError as exc:
@@ -171,7 +168,7 @@ def _check_pattern(cond: Condition, pattern: str) -> None:
         ) from None
 
 
-def _check_operator(cond: Condition, kind: str) -> None:
+def _check_operator(cond: Clause, kind: str) -> None:
     if cond.op in {"like", "ilike"} and kind != "text":
         raise FilterValueError(
             f"{cond.op} works on text fields; {cond.field} is not one.", cond.field

@@ -1,27 +1,23 @@
-"""Query-parameter checks both faces share; each face turns ParamError into its own shape."""
+"""Query-parameter checks both faces share: unknown or repeated parameters, bounded
+whole numbers (limit, offset). Failures are QueryErrors naming the parameter."""
 
 from __future__ import annotations
 
-from calls.fields import parse_uint
-
-
-class ParamError(ValueError):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
+from calls.query.errors import QueryError
+from calls.query.values import parse_uint
 
 
 def check_known(params, allowed: set[str]) -> None:
     """Refuse unknown parameters and parameters given twice (which value would win?)."""
     for name in params:
         if name not in allowed:
-            raise ParamError(
-                name[:60],
+            raise QueryError(
                 f"Unknown parameter {name[:60]!r}; accepted parameters are: "
                 f"{', '.join(sorted(allowed))}.",
+                name[:60],
             )
         if len(params.getlist(name)) > 1:
-            raise ParamError(name, f"The parameter {name!r} was given more than once.")
+            raise QueryError(f"The parameter {name!r} was given more than once.", name)
 
 
 def bounded_uint(params, name: str, *, default: int, low: int, high: int) -> int:
@@ -33,5 +29,5 @@ def bounded_uint(params, name: str, *, default: int, low: int, high: int) -> int
     except ValueError:
         value = -1
     if value < low:
-        raise ParamError(name, f"Invalid {name}: expected a whole number from {low} to {high}.")
+        raise QueryError(f"Invalid {name}: expected a whole number from {low} to {high}.", name)
     return value

@@ -1,7 +1,7 @@
 """The CarrierX result-filter language: `field op value [and field op value …]`.
 
-A small tokenizer and parser, no eval and no SQL: the result is a list of conditions
-that calls/carrierx/filters.py turns into ORM lookups on a whitelist of fields.
+A small tokenizer and parser, no eval and no SQL: the result is a list of clauses
+that calls/carrierx/conditions.py turns into the core's conditions on a whitelist of fields.
 Grammar (keywords case-insensitive):
 
     filter    := condition ("and" condition)*
@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calls.query.errors import QueryError
+
 OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "like", "ilike", "in", "nin")
 MAX_LENGTH = 4000
 MAX_CONDITIONS = 20
 _PUNCT = "(),"
 
 
-class FilterSyntaxError(ValueError):
+class FilterSyntaxError(QueryError):
     """A filter that does not parse; `field` names what the message is about."""
 
     def __init__(self, message: str, field: str = "filter") -> None:
-        super().__init__(message)
+        super().__init__(message, field)
         self.field = field
 
 
@@ -41,7 +43,7 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Condition:
+class Clause:
     field: str
     op: str
     values: tuple[str | None, ...]  # None is the literal null; one value unless in/nin
@@ -80,7 +82,7 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def parse(text: str) -> list[Condition]:
+def parse(text: str) -> list[Clause]:
     if len(text) > MAX_LENGTH:
         raise FilterSyntaxError(f"The filter is longer than {MAX_LENGTH} characters.")
     if "\x00" in text:
@@ -111,7 +113,7 @@ def parse(text: str) -> list[Condition]:
         raise FilterSyntaxError(f"Expected 'and' after a condition, found {joiner.text[:40]!r}.")
 
 
-def _condition(tokens: list[Token], pos: int) -> tuple[Condition, int]:
+def _condition(tokens: list[Token], pos: int) -> tuple[Clause, int]:
     field = tokens[pos]
     if field.quoted or field.text in _PUNCT:
         raise FilterSyntaxError(
@@ -137,10 +139,10 @@ def _condition(tokens: list[Token], pos: int) -> tuple[Condition, int]:
         return _list(tokens, pos, name, op)
     if pos >= len(tokens) or (not tokens[pos].quoted and tokens[pos].text in _PUNCT):
         raise FilterSyntaxError(f"{name} {op} needs a value.", name)
-    return Condition(name, op, (_value(tokens[pos]),)), pos + 1
+    return Clause(name, op, (_value(tokens[pos]),)), pos + 1
 
 
-def _list(tokens: list[Token], pos: int, name: str, op: str) -> tuple[Condition, int]:
+def _list(tokens: list[Token], pos: int, name: str, op: str) -> tuple[Clause, int]:
     if pos >= len(tokens) or tokens[pos].quoted or tokens[pos].text != "(":
         raise FilterSyntaxError(f"{name} {op} needs a list in parentheses: (a,b,c).", name)
     pos += 1
@@ -158,7 +160,7 @@ def _list(tokens: list[Token], pos: int, name: str, op: str) -> tuple[Condition,
         sep = tokens[pos]
         pos += 1
         if not sep.quoted and sep.text == ")":
-            return Condition(name, op, tuple(values)), pos
+            return Clause(name, op, tuple(values)), pos
         if sep.quoted or sep.text != ",":
             raise FilterSyntaxError(
                 f"Items of the list after {name} {op} are separated by commas.", name

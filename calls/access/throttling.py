@@ -7,8 +7,6 @@ own; point CACHES at a shared cache (README) to limit across workers and hosts.
 
 from __future__ import annotations
 
-import math
-
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework import exceptions
@@ -61,11 +59,6 @@ class AddressThrottle(_Throttle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-def retry_after(exc: exceptions.Throttled) -> int:
-    """Whole seconds to wait, rounded up (Retry-After takes an integer)."""
-    return max(1, math.ceil(exc.wait or 1))
 
 
 class FailedAuthLimiter:

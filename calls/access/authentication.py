@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from calls.throttling import FailedAuthLimiter
+from calls.access.throttling import FailedAuthLimiter
 
 
 class LockoutAuthentication(authentication.BaseAuthentication):

@@ -11,7 +11,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "hangup_causes.json"
+CATALOGUE_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "hangup_causes.json"
 UNKNOWN_NAME = "Unknown"
 
 

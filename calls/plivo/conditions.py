@@ -1,4 +1,5 @@
-"""The Plivo list filters (CONTRACT.md part A, "List parameters")."""
+"""The Plivo list parameters as the core's inputs: conditions and a window
+(docs/plivo.md, "List parameters" and "The time window")."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from datetime import datetime
 from django.db import models
 from django_filters import rest_framework as filters
 
-from calls import window as win
-from calls.filters import (
+from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call
+from calls.query import window as win
+from calls.query.core import Condition
+from calls.query.errors import QueryError
+from calls.query.filter_fields import (
     IntFilter,
     NumberPrefixFilter,
     StrictChoiceFilter,
@@ -16,7 +20,6 @@ from calls.filters import (
     UTCDateTimeFilter,
     UUIDFilter,
 )
-from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call
 
 RANGE_LOOKUPS = ["exact", "gt", "gte", "lt", "lte"]
 _LOWER = {"end_time": False, "end_time__gt": True, "end_time__gte": False}
@@ -55,10 +58,14 @@ class CallFilterSet(filters.FilterSet):
         )
         return win.resolve(lower=lower, upper=upper, now=now)
 
-    def filter_queryset(self, queryset):
-        # end_time bounds are applied as one resolved window by the caller.
-        for name, value in self.form.cleaned_data.items():
-            if value is None or name.startswith("end_time"):
-                continue
-            queryset = self.filters[name].filter(queryset, value)
-        return queryset
+    def parsed(self) -> tuple[Condition, ...]:
+        """The valid request's filters as conditions (end_time goes into the window);
+        a QueryError naming the first bad parameter otherwise."""
+        if not self.is_valid():
+            name, messages = next(iter(self.errors.items()))
+            raise QueryError(f"Invalid {name}: {' '.join(messages)}.", name)
+        return tuple(
+            Condition(self.filters[name].field_name, self.filters[name].lookup_expr, value)
+            for name, value in self.form.cleaned_data.items()
+            if value is not None and not name.startswith("end_time")
+        )

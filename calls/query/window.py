@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.query.errors import QueryError
+
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=30)
 RETENTION = timedelta(days=90)
@@ -26,8 +28,11 @@ def retention_line() -> datetime:
     return timezone.now() - RETENTION
 
 
-class WindowError(ValueError):
+class WindowError(QueryError):
     """A window the contract refuses; the message is meant for the client."""
+
+    def __init__(self, message: str, param: str = "end_time") -> None:
+        super().__init__(message, param)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ def resolve(
     if upper is not None and (upper.at < cutoff or (upper.at == cutoff and upper.strict)):
         raise WindowError(
             f"Calls are kept for 90 days: the requested {field} range ends before "
-            f"{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned."
+            f"{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned.",
+            field,
         )
     if lower is None and upper is None:
         lower, upper = Bound(now - DEFAULT_SPAN, False), Bound(now, False)
@@ -85,17 +91,20 @@ def resolve(
     if lower.at > now:  # calls end in the past: such a window can hold nothing
         raise WindowError(
             f"The {field} window starts at {lower.at:%Y-%m-%d %H:%M:%S} UTC, in the future; "
-            "no call has ended then yet."
+            "no call has ended then yet.",
+            field,
         )
     if lower.at > upper.at:
         raise WindowError(
             f"The {field} lower bound ({lower.at:%Y-%m-%d %H:%M:%S}) is after the upper "
-            f"bound ({upper.at:%Y-%m-%d %H:%M:%S})."
+            f"bound ({upper.at:%Y-%m-%d %H:%M:%S}).",
+            field,
         )
     if upper.at - lower.at > max_span:
         raise WindowError(
             f"The {field} range may span at most {max_span.days} days; the requested one "
-            f"spans {_span(upper.at - lower.at)}. Narrow it with {field}__gte/__lte."
+            f"spans {_span(upper.at - lower.at)}. Narrow it with {field}__gte/__lte.",
+            field,
         )
     if lower.at < cutoff:  # straddles the retention line: cut silently
         lower = Bound(cutoff, False)
