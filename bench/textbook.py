@@ -13,10 +13,10 @@ from rest_framework import generics, serializers
 from rest_framework.pagination import LimitOffsetPagination
 
 from accounts.models import Account
-from calls.store.catalogue import name_for
 from calls.models import Call
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.views import IsAccount
+from calls.store.catalogue import name_for
 
 
 class TextbookCallSerializer(serializers.ModelSerializer):

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from calls.store import catalogue as hangup_causes
 from calls.models import HangupCause, normalise_number
+from calls.store import catalogue as hangup_causes
 
 
 @pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.db import connection
 
 from calls import counts
 from calls.models import Call
-from calls.services import call_import, call_seed
 from calls.query.window import Bound, Window
+from calls.services import call_import, call_seed
 from tests.factories import CallFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
