@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
+from calls import counts
+
 TABLE = "calls_call"
 DEFAULT_PARTITION = f"{TABLE}_default"
 _EPOCH_MONDAY = date(1970, 1, 5)
@@ -127,6 +129,7 @@ def _create(lo: datetime, hi: datetime) -> Partition:
             f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
             "INCLUDING STORAGE)"
         )
+        counts.guard_partition(name)  # before rows move in, so that they are counted
         # Rows that arrived before this partition existed sit in the default partition.
         cur.execute(
             f'WITH moved AS (DELETE FROM "{DEFAULT_PARTITION}" '
