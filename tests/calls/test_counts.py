@@ -2,7 +2,6 @@
 
 import random
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -17,7 +16,7 @@ from calls import counts, partitions
 from calls.models import Call
 from calls.services import call_import, call_seed
 from calls.window import Bound, Window
-from tests.calls import hour_counts
+from tests.calls import hour_counts, sessions
 from tests.factories import AccountFactory, CallFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -284,25 +283,6 @@ def test_check_counts_refuses_a_non_positive_day_count():
 
 
 # --- concurrency ------------------------------------------------------------------------------
-def _conninfo() -> str:
-    s = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None,
-        host=s["HOST"], port=s["PORT"] or None,
-    )  # fmt: skip
-
-
-def _wait_until_blocked(watcher, pid: int) -> None:
-    for _ in range(200):
-        row = watcher.execute(
-            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
-        ).fetchone()
-        if row and row[0] == "Lock":
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"backend {pid} never waited for a lock")
-
-
 def _meet(account, early: datetime, late: datetime) -> list[Exception]:
     """Make a two-hour DELETE and a two-hour INSERT of one account meet on the count rows
     of those hours; return the errors they raised.
@@ -314,7 +294,7 @@ def _meet(account, early: datetime, late: datetime) -> list[Exception]:
     """
     CallFactory(account=account, end_time=early)
     CallFactory(account=account, end_time=late)
-    holder, deleter, inserter, watcher = (psycopg.connect(_conninfo()) for _ in range(4))
+    holder, deleter, inserter, watcher = (psycopg.connect(sessions.conninfo()) for _ in range(4))
     watcher.autocommit = True
     errors: list[Exception] = []
 
@@ -345,7 +325,7 @@ def _meet(account, early: datetime, late: datetime) -> list[Exception]:
         ]
         for writer, conn in zip(writers, (deleter, inserter), strict=True):
             writer.start()
-            _wait_until_blocked(watcher, conn.info.backend_pid)
+            sessions.wait_until_blocked(watcher, conn.info.backend_pid)
         holder.commit()
         for writer in writers:
             writer.join(10)
