@@ -263,6 +263,8 @@ def test_check_counts_finds_drift_exits_non_zero_and_repairs_it(spread, capsys):
     assert _in_last(90, hour_counts.counted()) == _in_last(90, hour_counts.live())
     call_command("check_counts")
     assert capsys.readouterr().out.strip() == "0 difference(s) in the last 90 day(s)."
+    call_command("check_counts", "-v", "0")
+    assert capsys.readouterr().out == ""  # silent when all is well (cron mails any output)
     total, live = _api_and_live_totals(main_account)
     assert total == live
 

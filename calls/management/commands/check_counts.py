@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--repair", action="store_true", help="fix what differs")
 
-    def handle(self, *args, days: int, repair: bool, **opts) -> None:
+    def handle(self, *args, days: int, repair: bool, verbosity: int, **opts) -> None:
         if days < 1:
             raise CommandError("--days must be positive.")
         if not counts.enabled():
@@ -53,4 +53,5 @@ class Command(BaseCommand):
         )
         if found and not repair:
             raise CommandError(f"{summary}; run check_counts --repair to fix them.")
-        self.stdout.write(f"{summary}{'; repaired' if found else ''}.")
+        if found or verbosity:  # -v 0 prints nothing when all is well (cron mails output)
+            self.stdout.write(f"{summary}{'; repaired' if found else ''}.")
