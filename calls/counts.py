@@ -1,26 +1,106 @@
 """Exact call counts without scanning: per account, per hour, per direction.
 
-A PostgreSQL side table (calls_hour_count) is kept by statement-level triggers on the
-call table, with transition tables, so COPY, INSERT ... ON CONFLICT and ORM writes all
-count, at the cost of one aggregate per statement. A total over a window is then the sum
-of the whole hours inside it plus a live COUNT of the two partial hours at its edges: one
-query, a few milliseconds, where COUNT(*) over a big account's week reads ~220k rows.
+A PostgreSQL side table (calls_hour_count) is kept by statement-level triggers with
+transition tables, so COPY, INSERT ... ON CONFLICT and ORM writes all count, at the cost
+of one aggregate per statement. A total over a window is then the sum of the whole hours
+inside it plus a live COUNT of the two partial hours at its edges: one query, a few
+milliseconds, where COUNT(*) over a big account's week reads ~220k rows.
 
-Rows that purge removes directly from partitions are older than the retention line, so
-their hours are never summed again (every window starts inside retention). Calls are
-never updated. SQLite has no triggers here: there, totals are plain COUNTs.
+Every way rows come and go is counted, each by applying the exact delta, so the table
+never drifts by itself:
+- INSERT, DELETE and UPDATE on calls_call (an UPDATE of end_time, account_id or
+  call_direction moves its calls from one key to another; other updates change nothing);
+- the same statements run on one partition directly (statement triggers on a partitioned
+  table do not fire for its partitions, so every partition carries its own, installed
+  when it is created), TRUNCATE of the table or of one partition;
+- purge's DETACH and DROP, which fire no trigger: purge forgets the hours of a partition
+  in the transaction that detaches it, and then every hour before the purge line.
+Deltas are applied in key order, so concurrent multi-hour writes cannot deadlock on the
+count rows, and a row that reaches zero is deleted. What is left (a partition detached
+or dropped by hand, damage) is what `manage.py check_counts` finds and repairs.
+SQLite has no triggers here: there, totals are plain COUNTs.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from calls.query.window import Window
 
 TABLE = "calls_hour_count"
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+KEY = "account_id, hour, call_direction"
+_HOUR_OF = "date_trunc('hour', end_time, 'UTC')"
+# A range partition's bounds as pg_get_expr prints them (quotes doubled for a SQL literal).
+_BOUNDS_RE = r"FROM \(''([^'']+)''\) TO \(''([^'']+)''\)"
+
+
+def _apply_deltas(*sources: tuple[str, int]) -> str:
+    """SQL adding, for each (relation, sign), sign x its calls to their hours' counts.
+
+    The one way the count table is written: grouped, in key order (two statements
+    locking the same rows in the same order cannot deadlock), only non-zero deltas.
+    """
+    rows = " UNION ALL ".join(
+        f"SELECT account_id, {_HOUR_OF} AS hour, call_direction, {sign} AS n FROM {rel}"
+        for rel, sign in sources
+    )
+    return f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
+        SELECT {KEY}, sum(n) FROM ({rows}) d GROUP BY {KEY}
+        HAVING sum(n) <> 0 ORDER BY {KEY}
+        ON CONFLICT ({KEY}) DO UPDATE SET calls = c.calls + EXCLUDED.calls"""
+
+
+def _drop_zeros(relation: str) -> str:
+    """SQL deleting the count rows of `relation`'s hours that came down to zero."""
+    return f"""DELETE FROM {TABLE} c USING (SELECT DISTINCT account_id, {_HOUR_OF} AS hour,
+        call_direction FROM {relation}) g WHERE c.account_id = g.account_id
+        AND c.hour = g.hour AND c.call_direction = g.call_direction AND c.calls = 0"""
+
+
+def _function(name: str, body: list[str]) -> str:
+    statements = "".join(f"{sql};\n" for sql in body)
+    return f"""CREATE OR REPLACE FUNCTION {TABLE}_{name}() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN {statements} RETURN NULL; END $$"""
+
+
+FUNCTIONS_SQL = [
+    _function("add", [_apply_deltas(("new_rows", 1))]),
+    _function("remove", [_apply_deltas(("old_rows", -1)), _drop_zeros("old_rows")]),
+    _function(
+        "change", [_apply_deltas(("new_rows", 1), ("old_rows", -1)), _drop_zeros("old_rows")]
+    ),
+    _function("clear", [f"TRUNCATE {TABLE}"]),
+    # TRUNCATE of one partition (also fired, before the table's own, by TRUNCATE calls_call).
+    # A bounded partition holds every call of its range, so its hours are forgotten
+    # outright; the default partition's calls are subtracted; a detached table's, nothing.
+    f"""CREATE OR REPLACE FUNCTION {TABLE}_truncated() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+    DECLARE
+        part text := quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME);
+        bounds text[] := regexp_match(
+            (SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = TG_RELID),
+            '{_BOUNDS_RE}');
+    BEGIN
+        IF bounds IS NOT NULL THEN
+            PERFORM {TABLE}_forget(bounds[1]::timestamptz, bounds[2]::timestamptz);
+        ELSIF (SELECT relispartition FROM pg_class WHERE oid = TG_RELID) THEN
+            EXECUTE replace($q${_apply_deltas(("__part__", -1))}$q$, '__part__', part);
+            EXECUTE replace($q${_drop_zeros("__part__")}$q$, '__part__', part);
+        END IF;
+        RETURN NULL;
+    END $$""",
+    # The counts of every hour in [lo, hi): for rows that left without a trigger.
+    f"""CREATE OR REPLACE FUNCTION {TABLE}_forget(lo timestamptz, hi timestamptz)
+        RETURNS bigint LANGUAGE sql AS $$
+        WITH gone AS (DELETE FROM {TABLE} WHERE hour >= lo AND hour < hi RETURNING 1)
+        SELECT count(*) FROM gone $$""",
+]
 
 INSTALL_SQL = [
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -29,30 +109,7 @@ INSTALL_SQL = [
         call_direction varchar(8) NOT NULL,
         calls bigint NOT NULL,
         PRIMARY KEY (account_id, hour, call_direction))""",
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_add() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO {TABLE} AS c (account_id, hour, call_direction, calls)
-        SELECT account_id, date_trunc('hour', end_time, 'UTC'), call_direction, count(*)
-        FROM new_rows GROUP BY 1, 2, 3
-        ON CONFLICT (account_id, hour, call_direction)
-        DO UPDATE SET calls = c.calls + EXCLUDED.calls;
-        RETURN NULL;
-    END $$""",
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE {TABLE} c SET calls = c.calls - gone.n
-        FROM (SELECT account_id, date_trunc('hour', end_time, 'UTC') AS hour,
-                     call_direction, count(*) AS n
-              FROM old_rows GROUP BY 1, 2, 3) gone
-        WHERE c.account_id = gone.account_id AND c.hour = gone.hour
-          AND c.call_direction = gone.call_direction;
-        RETURN NULL;
-    END $$""",
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_clear() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        TRUNCATE {TABLE};
-        RETURN NULL;
-    END $$""",
+    *FUNCTIONS_SQL,
     f"DROP TRIGGER IF EXISTS {TABLE}_ins ON calls_call",
     f"DROP TRIGGER IF EXISTS {TABLE}_del ON calls_call",
     f"DROP TRIGGER IF EXISTS {TABLE}_trunc ON calls_call",
@@ -72,9 +129,79 @@ REMOVE_SQL = [
     f"DROP TRIGGER IF EXISTS {TABLE}_ins ON calls_call",
     f"DROP TRIGGER IF EXISTS {TABLE}_del ON calls_call",
     f"DROP TRIGGER IF EXISTS {TABLE}_trunc ON calls_call",
-    f"DROP FUNCTION IF EXISTS {TABLE}_add(), {TABLE}_remove(), {TABLE}_clear()",
+    f"DROP FUNCTION IF EXISTS {TABLE}_add(), {TABLE}_remove(), {TABLE}_change(), "
+    f"{TABLE}_clear(), {TABLE}_truncated(), {TABLE}_forget(timestamptz, timestamptz)",
     f"DROP TABLE IF EXISTS {TABLE}",
 ]
+
+# Each partition's triggers: (name suffix, event, transition tables, function).
+_PARTITION_TRIGGERS = [
+    ("ins", "AFTER INSERT", "REFERENCING NEW TABLE AS new_rows", "add"),
+    ("del", "AFTER DELETE", "REFERENCING OLD TABLE AS old_rows", "remove"),
+    ("upd", "AFTER UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", "change"),
+    ("trunc", "BEFORE TRUNCATE", "", "truncated"),
+]
+PARTITION_TRIGGERS = [f"{TABLE}_{suffix}" for suffix, *_ in _PARTITION_TRIGGERS]
+
+
+def _trigger(table: str, suffix: str, event: str, transitions: str, function: str) -> str:
+    return (
+        f'CREATE OR REPLACE TRIGGER {TABLE}_{suffix} {event} ON "{table}" {transitions} '
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_{function}()"
+    )
+
+
+def partition_triggers_sql(table: str) -> list[str]:
+    """SQL giving one table (a partition, or one about to be attached) the count triggers.
+
+    Statement triggers on calls_call fire for statements naming calls_call only; these
+    fire for statements naming the partition only, so nothing is counted twice.
+    """
+    return [_trigger(table, *spec) for spec in _PARTITION_TRIGGERS]
+
+
+# Migration 0006: the fixed functions, UPDATE counted, an index for purge and check_counts
+# (which select by hour), the zero rows left so far. Partitions get their triggers there too.
+GUARD_SQL = [
+    *FUNCTIONS_SQL,
+    _trigger("calls_call", *_PARTITION_TRIGGERS[2]),
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_hour_idx ON {TABLE} (hour)",
+    f"DELETE FROM {TABLE} WHERE calls = 0",
+]
+UNGUARD_SQL = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_upd ON calls_call",
+    f"DROP INDEX IF EXISTS {TABLE}_hour_idx",
+]
+
+
+def guard_partition(table: str) -> None:
+    """Install the count triggers on a new partition before any row goes into it (a no-op
+    until migration 0006 has installed the functions they call)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regproc(%s) IS NOT NULL", [f"{TABLE}_truncated"])
+        if cur.fetchone()[0]:
+            for sql in partition_triggers_sql(table):
+                cur.execute(sql)
+
+
+def forget(lo: datetime, hi: datetime) -> int:
+    """Delete the counts of every hour in [lo, hi); return how many rows went.
+
+    For calls that left without firing a trigger (a detached or dropped partition); the
+    caller runs it in the transaction that removes them.
+    """
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {TABLE}_forget(%s, %s)", [lo, hi])
+        return int(cur.fetchone()[0])
+
+
+def trim(line: datetime) -> int:
+    """After a purge to `line`: delete the counts of every hour wholly before it, and any
+    zero row; return how many rows went."""
+    floor = line.replace(minute=0, second=0, microsecond=0)
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE} WHERE hour < %s OR calls = 0", [floor])
+        return cur.rowcount
 
 
 def enabled() -> bool:
@@ -120,3 +247,85 @@ def window_total(account_ids: list[int], window: Window, direction: str | None =
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return int(cur.fetchone()[0])
+
+
+# --- check_counts -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Difference:
+    account_id: int
+    hour: datetime
+    call_direction: str
+    counted: int  # in the count table (0: no row)
+    live: int  # rows in calls_call (0: none)
+
+
+def _batches(since: datetime, now: datetime) -> Iterator[tuple[datetime, datetime | None]]:
+    """[lo, hi) ranges of at most a UTC day from the hour of `since`; the last one is
+    open-ended (calls dated in the future are counted too)."""
+    lo = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + DAY
+    while lo < end:
+        hi = min(lo.replace(hour=0) + DAY, end)
+        yield lo, hi
+        lo = hi
+    yield lo, None
+
+
+def _compare(lo: datetime, hi: datetime | None) -> list[Difference]:
+    """Where the count table and a live GROUP BY disagree in [lo, hi), zero rows included;
+    both sides read in one statement, so from one snapshot."""
+    live_upper = "AND end_time < %(hi)s" if hi else ""
+    kept_upper = "AND hour < %(hi)s" if hi else ""
+    sql = f"""
+        WITH live AS (
+            SELECT account_id, {_HOUR_OF} AS hour, call_direction, count(*) AS calls
+            FROM calls_call WHERE end_time >= %(lo)s {live_upper} GROUP BY {KEY}),
+        kept AS (SELECT {KEY}, calls FROM {TABLE} WHERE hour >= %(lo)s {kept_upper})
+        SELECT {KEY}, coalesce(kept.calls, 0), coalesce(live.calls, 0)
+        FROM live FULL JOIN kept USING ({KEY})
+        WHERE kept.calls IS DISTINCT FROM live.calls ORDER BY {KEY}"""
+    with connection.cursor() as cur:
+        cur.execute(sql, {"lo": lo, "hi": hi})
+        return [Difference(*row) for row in cur.fetchall()]
+
+
+def _repair(found: list[Difference]) -> None:
+    """Add each difference's drift (live - counted) to its row, then drop zero rows.
+
+    A delta, not the live figure: a write committed since the comparison changed both
+    sides alike, so the drift it measured is still the drift.
+    """
+    keys = [
+        [d.account_id for d in found],
+        [d.hour for d in found],
+        [d.call_direction for d in found],
+    ]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
+            SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::bigint[])
+            ORDER BY 1, 2, 3
+            ON CONFLICT ({KEY}) DO UPDATE SET calls = c.calls + EXCLUDED.calls""",
+            [*keys, [d.live - d.counted for d in found]],
+        )
+        cur.execute(
+            f"""DELETE FROM {TABLE} c USING unnest(%s::bigint[], %s::timestamptz[],
+            %s::varchar[]) AS d(account_id, hour, call_direction)
+            WHERE c.account_id = d.account_id AND c.hour = d.hour
+            AND c.call_direction = d.call_direction AND c.calls = 0""",
+            keys,
+        )
+
+
+def check(
+    *, since: datetime, repair: bool = False, now: datetime | None = None
+) -> Iterator[Difference]:
+    """Compare the count table with live counts from `since` on, a day at a time; yield
+    each difference. With `repair`, each day's differences are fixed in that day's own
+    short transaction (never one long lock over the whole table)."""
+    for lo, hi in _batches(since, now or datetime.now(UTC)):
+        with transaction.atomic():
+            found = _compare(lo, hi)
+            if repair and found:
+                _repair(found)
+        yield from found

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
+
+from calls import counts, locks
 
 TABLE = "calls_call"
 DEFAULT_PARTITION = f"{TABLE}_default"
@@ -100,9 +102,12 @@ def ensure(start: datetime, end: datetime) -> list[Partition]:
     """Create every partition needed to cover [start, end); return the ones created.
 
     Safe to run at any time, concurrently with traffic and with itself: an advisory lock
-    serialises writers, a new partition is built empty and then ATTACHed (which takes only
-    a SHARE UPDATE EXCLUSIVE lock on the parent, so reads and inserts continue), and rows
-    already caught by the default partition move into it in the same transaction.
+    serialises writers, a new partition is built empty and then ATTACHed, and rows already
+    caught by the default partition move into it in the same transaction. ATTACH takes a
+    SHARE UPDATE EXCLUSIVE lock on the parent (reads and inserts continue) but ACCESS
+    EXCLUSIVE on the default partition, which every query that cannot prune it (a
+    retrieve by uuid) reads: so each attempt waits at most calls.locks.LOCK_TIMEOUT_MS
+    for its locks and is retried with backoff (LockBusy when it never gets them).
     """
     if not enabled():
         return []
@@ -111,13 +116,13 @@ def ensure(start: datetime, end: datetime) -> list[Partition]:
     while cursor < end:
         wanted.append((cursor, cursor + width()))
         cursor += width()
-    created = []
-    with transaction.atomic():
+
+    def attempt() -> list[Partition]:
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        for lo, hi in list(_missing(wanted, existing())):
-            created.append(_create(lo, hi))
-    return created
+        return [_create(lo, hi) for lo, hi in list(_missing(wanted, existing()))]
+
+    return locks.with_lock_retries(attempt, what="creating partitions")
 
 
 def _create(lo: datetime, hi: datetime) -> Partition:
@@ -127,6 +132,7 @@ def _create(lo: datetime, hi: datetime) -> Partition:
             f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
             "INCLUDING STORAGE)"
         )
+        counts.guard_partition(name)  # before rows move in, so that they are counted
         # Rows that arrived before this partition existed sit in the default partition.
         cur.execute(
             f'WITH moved AS (DELETE FROM "{DEFAULT_PARTITION}" '

@@ -6,6 +6,7 @@ bounded atomic batches, so it can be interrupted at any moment and run again.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 
 from accounts.models import Account
 from accounts.services import account_create
-from calls import loading, partitions, seed_worker
+from calls import counts, loading, locks, partitions, seed_worker
 from calls.importing import RecordError, parse_records
 from calls.models import Call
 from calls.synthetic import CHUNK, COLUMNS, CallGenerator
@@ -244,7 +245,10 @@ def purge_steps(
 
     Every step commits on its own and only ever touches rows older than the cutoff, so
     stopping between any two steps (or killing the process inside one) and running the
-    purge again ends in the same state as one uninterrupted run.
+    purge again ends in the same state as one uninterrupted run. The hourly counts stay
+    exact throughout: a detached partition's hours are forgotten in the transaction that
+    detaches it, batch deletes are counted by the partitions' triggers, and the last step
+    drops every count of an hour before the line.
     """
     cutoff = report.cutoff
     if partitions.enabled():
@@ -255,17 +259,18 @@ def purge_steps(
         for part in partitions.existing():
             if part.end > cutoff:
                 continue
-            rows = _count(f'SELECT count(*) FROM "{part.name}"')
-            report.partitions.append((part.name, rows))
             if report.dry_run:
+                report.partitions.append((part.name, _count(f'SELECT count(*) FROM "{part.name}"')))
                 continue
             doomed = f"{partitions.TABLE}_purge_{part.name.rsplit('_', 1)[-1]}"
-            with transaction.atomic():
-                _execute("SET LOCAL lock_timeout = '10s'")
-                _execute(f'ALTER TABLE {partitions.TABLE} DETACH PARTITION "{part.name}"')
-                _execute(f'ALTER TABLE "{part.name}" RENAME TO "{doomed}"')
+            locks.with_lock_retries(
+                functools.partial(_detach, part, doomed), what=f"detaching {part.name}"
+            )
             yield f"detached {part.name}"
+            # Counted once detached: the API no longer reads it, nothing waits on it.
+            rows = _count(f'SELECT count(*) FROM "{doomed}"')
             _execute(f'DROP TABLE "{doomed}"')
+            report.partitions.append((part.name, rows))
             if progress:
                 progress(rows)
             yield f"dropped {part.name}"
@@ -274,8 +279,19 @@ def purge_steps(
         tables.append(partitions.DEFAULT_PARTITION)
         for table in tables:
             yield from _delete_in_batches(report, table, batch_size, progress)
+        if not report.dry_run:
+            # Nothing is left of the hours before the line: forget them (this also clears
+            # what a hand-made DETACH, or a purge before migration 0006, left behind).
+            yield f"trimmed {counts.trim(cutoff)} hour counts"
     else:
         yield from _delete_in_batches(report, Call._meta.db_table, batch_size, progress)
+
+
+def _detach(part: partitions.Partition, doomed: str) -> None:
+    """Detach a partition, rename it for the drop, and forget its hours, atomically."""
+    _execute(f'ALTER TABLE {partitions.TABLE} DETACH PARTITION "{part.name}"')
+    _execute(f'ALTER TABLE "{part.name}" RENAME TO "{doomed}"')
+    counts.forget(part.start, part.end)
 
 
 def _delete_in_batches(report, table, batch_size, progress) -> Iterator[str]:

@@ -97,6 +97,13 @@ TEMPLATES = [
 # request at a time, so one long-lived connection per worker is the cheapest option
 # (see the README for the measurement against psycopg's pool). DB_POOL=1 switches to it.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Management commands (manage.py marks their process, and the processes they spawn, with
+# CDRAPI_COMMAND=1; not runserver) run maintenance that legitimately takes longer than an
+# API request may: they get their own statement timeout, 0 = none. They work in bounded
+# batches and take their DDL locks with a short lock_timeout (calls/locks.py), so no limit
+# is needed to protect the API from them.
+COMMAND_PROCESS = env_bool("CDRAPI_COMMAND", False)
+COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0, minimum=0)
 DB_POOL = env_bool("DB_POOL", False)
 _db = dj_database_url.parse(
     DATABASE_URL,
@@ -107,6 +114,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     options = _db.setdefault("OPTIONS", {})
     # A statement slower than this is cut and answered 503: no hung worker.
     timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+    if COMMAND_PROCESS:
+        timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
     options["options"] = f"-c statement_timeout={timeout_ms}"
     options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
     if DB_POOL:

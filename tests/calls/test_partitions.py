@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from calls import partitions
+from calls import locks, partitions
 from calls.models import Call
+from tests.calls import hour_counts, sessions
 from tests.factories import CallFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -113,3 +114,36 @@ def test_seeding_creates_partitions_for_its_rows_first(main_account):
         cur.execute("SELECT count(*) FROM calls_call_default")
         assert cur.fetchone()[0] == before == 0
     assert Call.objects.count() == 300
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reads_never_queue_behind_a_new_partition_for_longer_than_its_lock_timeout(
+    main_account, monkeypatch
+):
+    """ATTACH takes ACCESS EXCLUSIVE on the default partition, which every retrieve by uuid
+    reads. With an export holding such a read, retrieves run meanwhile never wait more
+    than a lock attempt, and the partition is made once the export is over."""
+    monkeypatch.setattr(locks, "FIRST_WAIT_S", 0.05)
+    monkeypatch.setattr(locks, "MAX_WAIT_S", 0.2)
+    later = datetime.now(UTC) + timedelta(days=400)
+    call = CallFactory(account=main_account, end_time=later)  # in the default partition
+    retrieve = "SELECT * FROM calls_call WHERE call_uuid = %s"
+    try:
+        outcome = sessions.while_a_read_is_held(
+            lambda: partitions.ensure(later, later + timedelta(seconds=1)),
+            hold=f"SELECT count(*) FROM calls_call WHERE call_uuid = '{call.call_uuid}'",
+            probe=retrieve,
+            params=[call.call_uuid],
+        )
+        assert outcome.busy_when_released  # the ATTACH was kept waiting by the export...
+        assert len(outcome.waits) > 10
+        assert max(outcome.waits) < locks.LOCK_TIMEOUT_MS / 1000 + 0.4  # ...reads were not
+        assert outcome.error is None
+        assert [p.name for p in outcome.result] == [_partition_of(call)]
+        assert hour_counts.counted() == hour_counts.live()
+    finally:  # leave the partitions as migrate made them
+        for part in partitions.existing():
+            if part.start > later - timedelta(days=8):
+                with connection.cursor() as cur:
+                    cur.execute(f'ALTER TABLE calls_call DETACH PARTITION "{part.name}"')
+                    cur.execute(f'DROP TABLE "{part.name}"')

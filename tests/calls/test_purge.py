@@ -3,15 +3,17 @@
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
+import psycopg
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from calls import partitions
+from calls import counts, locks, partitions
 from calls.models import Call
 from calls.services import PurgeReport, _cutoff, call_purge, purge_steps
+from tests.calls import hour_counts, sessions
 from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +68,28 @@ def test_an_interrupted_purge_rerun_ends_like_an_uninterrupted_one(aged, stop_af
     call_purge(now=NOW, batch_size=2)
     assert _state() == _kept(aged)
     assert _leftovers() == []
+    _assert_counts_exact()
+
+
+@pytest.mark.postgres
+def test_purge_leaves_the_hour_counts_equal_to_a_live_tally(aged):
+    """Dropped partitions fire no trigger, nor did deletes from one partition: the counts
+    of purged hours must go all the same, and no hour before the line keep a row."""
+    call_purge(now=NOW, batch_size=2)
+    _assert_counts_exact()
+    floor = LINE.replace(minute=0, second=0)
+    assert [key for key in hour_counts.counted() if key[1] < floor] == []
+
+
+@pytest.mark.postgres
+def test_purge_trims_counts_left_behind_before_the_line(aged, main_account):
+    with connection.cursor() as cur:  # what purges before migration 0006 left, and a zero row
+        cur.execute(
+            f"INSERT INTO {counts.TABLE} VALUES (%s, %s, 'inbound', 7), (%s, %s, 'inbound', 0)",
+            [main_account.pk, LINE - timedelta(days=30), main_account.pk, NOW - timedelta(days=2)],
+        )
+    call_purge(now=NOW)
+    _assert_counts_exact()
 
 
 @pytest.mark.postgres
@@ -107,6 +131,69 @@ def test_the_command_prints_what_it_removed(aged, capsys):
     with time_machine.travel(NOW, tick=False):
         call_command("purge_calls", "--dry-run", "-v", "0")
     assert "Would remove 0 calls" in capsys.readouterr().out
+
+
+def _assert_counts_exact() -> None:
+    if connection.vendor == "postgresql":
+        assert hour_counts.counted() == hour_counts.live()
+
+
+# --- purge alongside API reads ----------------------------------------------------------------
+PROBE = (  # the shape of an API list page
+    "SELECT call_uuid FROM calls_call WHERE account_id = ANY(%s) "
+    "AND end_time >= now() - interval '7 days' AND end_time <= now() "
+    "ORDER BY end_time DESC, call_uuid DESC LIMIT 20"
+)
+# A probe never waits behind purge for longer than one lock attempt; some room for a
+# loaded machine, far below what a queue behind a held lock costs (seconds).
+MAX_WAIT_S = locks.LOCK_TIMEOUT_MS / 1000 + 0.4
+
+
+@pytest.fixture
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(locks, "FIRST_WAIT_S", 0.05)
+    monkeypatch.setattr(locks, "MAX_WAIT_S", 0.2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reads_never_queue_behind_purge_for_longer_than_its_lock_timeout(aged, quick_retries):
+    """An export holds a read on calls_call; purge must DETACH (ACCESS EXCLUSIVE). API
+    queries run meanwhile never wait more than a lock attempt, and purge finishes once
+    the export is over."""
+    account_ids = [aged[0].account_id]
+    outcome = sessions.while_a_read_is_held(
+        lambda: call_purge(now=NOW, batch_size=2),
+        hold="SELECT count(*) FROM calls_call",
+        probe=PROBE,
+        params=[account_ids],
+    )
+    assert outcome.busy_when_released  # purge was kept waiting by the export...
+    assert len(outcome.waits) > 10 and max(outcome.waits) < MAX_WAIT_S  # ...reads were not
+    assert outcome.error is None
+    assert _state() == _kept(aged)
+    assert _leftovers() == []
+    _assert_counts_exact()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_purge_that_never_gets_its_lock_stops_cleanly_and_can_be_rerun(
+    aged, quick_retries, monkeypatch
+):
+    monkeypatch.setattr(locks, "ATTEMPTS", 3)
+    parts_before = partitions.existing()
+    reader = psycopg.connect(sessions.conninfo())
+    try:
+        reader.execute("SELECT count(*) FROM calls_call")
+        with pytest.raises(CommandError, match=r"still taken after 3 attempts.*run again later"):
+            call_command("purge_calls", "-v", "0")
+        assert partitions.existing() == parts_before and len(_state()) == len(aged)
+    finally:
+        reader.close()
+    call_purge(now=NOW)
+    assert _state() == _kept(aged)
+    _assert_counts_exact()
 
 
 def _leftovers() -> list[str]:

@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls import partitions
+from calls.locks import LockBusy
 
 
 class Command(BaseCommand):
@@ -23,7 +24,10 @@ class Command(BaseCommand):
         if not partitions.enabled():
             self.stdout.write("Not PostgreSQL: the call table is not partitioned; nothing to do.")
             return
-        created = partitions.ensure_ahead(ahead_days=max(ahead, 0))
+        try:
+            created = partitions.ensure_ahead(ahead_days=max(ahead, 0))
+        except LockBusy as exc:
+            raise CommandError(str(exc)) from None
         for part in created:
             self.stdout.write(f"created {part.name} [{part.start:%Y-%m-%d}, {part.end:%Y-%m-%d})")
         self.stdout.write(

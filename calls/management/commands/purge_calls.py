@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from calls.locks import LockBusy
 from calls.progress import progress_bar
 from calls.services import PurgeRefused, call_purge
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
                     batch_size=batch_size,
                     progress=progress,
                 )
-        except PurgeRefused as exc:
+        except (PurgeRefused, LockBusy) as exc:
             raise CommandError(str(exc)) from None
         verb = "Would remove" if dry_run else "Removed"
         for name, rows in report.partitions:

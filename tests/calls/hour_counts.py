@@ -1,0 +1,21 @@
+"""The count table next to its reference: a plain Python tally of the calls table."""
+
+from collections import Counter
+
+from django.db import connection
+
+from calls import counts
+from calls.models import Call
+
+
+def counted() -> dict:
+    """(account_id, hour, direction) -> calls, every row of the count table (zeros too)."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT account_id, hour, call_direction, calls FROM {counts.TABLE}")
+        return {(a, h, d): n for a, h, d, n in cur.fetchall()}
+
+
+def live() -> dict:
+    """The same, tallied in Python from every stored call."""
+    rows = Call.objects.values_list("account_id", "end_time", "call_direction")
+    return dict(Counter((a, t.replace(minute=0, second=0, microsecond=0), d) for a, t, d in rows))
