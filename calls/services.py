@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from accounts.models import Account
 from accounts.services import account_create
-from calls import loading, partitions, seed_worker
+from calls import keys, loading, partitions, seed_worker
 from calls.importing import RecordError, parse_records
 from calls.models import Call
 from calls.synthetic import CHUNK, COLUMNS, CallGenerator
@@ -264,6 +264,7 @@ def purge_steps(
                 _execute("SET LOCAL lock_timeout = '10s'")
                 _execute(f'ALTER TABLE {partitions.TABLE} DETACH PARTITION "{part.name}"')
                 _execute(f'ALTER TABLE "{part.name}" RENAME TO "{doomed}"')
+                _execute(keys.forget_sql(f'"{doomed}"'))  # keys go with their calls
             yield f"detached {part.name}"
             _execute(f'DROP TABLE "{doomed}"')
             if progress:
@@ -288,10 +289,13 @@ def _delete_in_batches(report, table, batch_size, progress) -> Iterator[str]:
         return
     while True:
         if connection.vendor == "postgresql":
-            # Bounded: at most batch_size rows per statement, chosen by the partition key.
-            deleted = _execute(
-                f'DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('
-                f'SELECT ctid FROM "{table}" WHERE end_time < %s LIMIT %s))',
+            # Bounded: at most batch_size rows per statement, chosen by the partition key;
+            # their keys go in the same statement (no trigger fires on a partition).
+            deleted = _count(
+                f'WITH gone AS (DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('
+                f'SELECT ctid FROM "{table}" WHERE end_time < %s LIMIT %s)) '
+                f"RETURNING call_uuid, end_time), forgot AS ({keys.forget_sql('gone')}) "
+                "SELECT count(*) FROM gone",
                 [report.cutoff, batch_size],
             )
         else:

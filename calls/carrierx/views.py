@@ -159,7 +159,7 @@ class CallDrViewSet(viewsets.ViewSet):
             raise Invalid("dr_sid", "dr_sid must be a UUID.") from None
         visible = self._visible(request)
         row = (
-            Call.objects.filter(call_uuid=sid)
+            Call.objects.by_uuid(sid)
             .visible_to(list(visible))
             .retained(timezone.now() - RETENTION)
             .values_list(*COLUMNS)

@@ -196,7 +196,7 @@ class CallViewSet(viewsets.ViewSet):
         scope, path = self._scope(request, auth_id)
         cutoff = timezone.now() - win.RETENTION
         row = (
-            Call.objects.filter(call_uuid=wanted)
+            Call.objects.by_uuid(wanted)
             .retained(cutoff)
             .visible_to([node.id for node in scope])
             .values_list(*COLUMNS)
