@@ -80,6 +80,14 @@ class CallAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_object(self, request, object_id, from_field=None):
+        """The detail page's call, found through its end time (Call.objects.by_uuid)."""
+        try:
+            call_uuid = uuid.UUID(str(object_id))
+        except ValueError:
+            return None
+        return self.get_queryset(request).by_uuid(call_uuid).first()
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         if not term:

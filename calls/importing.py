@@ -3,7 +3,8 @@
 The field-name style is detected per file from the first record: `call_uuid` means
 Plivo, `dr_sid` means CarrierX. Fields only one face has are derived for the other
 (README, "Importing"): e.g. a CarrierX record's `hangup_cause_code` follows from its SIP
-cause, a Plivo record's `duration` from its times.
+cause, a Plivo record's `duration` from its times. Every record then passes the record
+rules (`check_record`): a call whose times and durations disagree is refused, not stored.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NoReturn
+
+from django.utils import timezone
 
 from accounts.models import Account
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call, normalise_number
@@ -41,6 +45,19 @@ CARRIERX_MONEY = ("price_lcr_src", "price_lcr_dst", "rate_lcr_src", "rate_lcr_ds
 
 
 _INT = re.compile(r"-?[0-9]{1,12}", re.ASCII)
+
+# The record rules' bounds (README, "What the importer refuses").
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export
+FUTURE_SLACK = timedelta(minutes=5)  # clock skew between a switch and us, no more
+TOLERANCE = 1  # seconds: whole-second durations against times cut to any precision
+TIMES = ("initiation_time", "answer_time", "end_time", "date_insert")
+DURATIONS = ("call_duration", "duration", "bill_duration", "billed_duration")
+# The record field behind each checked column, so that a reason names what the file says.
+PLIVO_NAMES = {"date_insert": "end_time"}
+CARRIERX_NAMES = {
+    "initiation_time": "date_start", "answer_time": "date_talk", "end_time": "date_stop",
+    "billed_duration": "duration_billing",
+}  # fmt: skip
 
 
 class RecordError(ValueError):
@@ -75,7 +92,13 @@ def parse_records(
             if not isinstance(record, dict):
                 raise RecordError("not an object")
             style = style or detect_style(record)
-            values = _plivo(record) if style == "plivo" else _carrierx(record)
+            now = timezone.now()
+            if style == "plivo":
+                values = _plivo(record, now)
+                check_record(values, PLIVO_NAMES, now)
+            else:
+                values = _carrierx(record, now)
+                check_record(values, CARRIERX_NAMES, now)
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
@@ -101,12 +124,92 @@ def _account_id(record: dict, account: Account | None, partners: dict) -> int:
     return partners[sid]
 
 
+# --- the record rules ---------------------------------------------------------------------
+def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
+    """Raise RecordError unless the call's times are sane and in order and its durations
+    agree with them (within TOLERANCE).
+
+    The one place these rules live: what fails here would be served as a negative or
+    impossible call, or abort a whole import at the database. `names` maps a column to
+    the record's own field name, for the reason.
+    """
+    for column in TIMES:
+        if values[column] is not None:
+            check_moment(names.get(column, column), values[column], now)
+    start, answer, end = values["initiation_time"], values["answer_time"], values["end_time"]
+    if start > end:
+        _refuse(names, "{0} is after {1}", "initiation_time", "end_time")
+    if answer is not None and answer < start:
+        _refuse(names, "{0} is before {1}", "answer_time", "initiation_time")
+    if answer is not None and answer > end:
+        _refuse(names, "{0} is after {1}", "answer_time", "end_time")
+    for column in DURATIONS:
+        if values[column] < 0:
+            _refuse(names, "{0} is negative", column)
+    span = (end - start).total_seconds()
+    for column in ("call_duration", "duration"):
+        if abs(float(values[column]) - span) > TOLERANCE:
+            _refuse(
+                names,
+                "{0} is {got} s but {1} - {2} is {want} s",
+                column,
+                "end_time",
+                "initiation_time",
+                got=_seconds(values[column]),
+                want=_seconds(span),
+            )
+    bill = values["bill_duration"]
+    if answer is None and bill:
+        _refuse(
+            names, "{0} is {got} s but there is no {1}", "bill_duration", "answer_time", got=bill
+        )
+    talk = (end - answer).total_seconds() if answer is not None else 0.0
+    if abs(bill - talk) > TOLERANCE:
+        _refuse(
+            names,
+            "{0} is {got} s but {1} - {2} is {want} s",
+            "bill_duration",
+            "end_time",
+            "answer_time",
+            got=bill,
+            want=_seconds(talk),
+        )
+    if bill > values["call_duration"]:
+        _refuse(
+            names,
+            "{0} ({got} s) is longer than {1} ({want} s)",
+            "bill_duration",
+            "call_duration",
+            got=bill,
+            want=values["call_duration"],
+        )
+
+
+def check_moment(name: str, moment: datetime, now: datetime) -> None:
+    """Raise RecordError for a timestamp before EARLIEST or past now + FUTURE_SLACK."""
+    if moment < EARLIEST:
+        raise RecordError(f"{name} is before {EARLIEST:%Y-%m-%d}")
+    if moment > now + FUTURE_SLACK:
+        minutes = int(FUTURE_SLACK.total_seconds() // 60)
+        raise RecordError(f"{name} is more than {minutes} minutes in the future")
+
+
+def _refuse(names: dict[str, str], reason: str, *columns: str, **figures) -> NoReturn:
+    """Raise RecordError with `reason`, {0}, {1}… being `columns` as the record names them
+    (built only for a bad record: the rules run for every record of every import)."""
+    raise RecordError(reason.format(*(names.get(c, c) for c in columns), **figures))
+
+
+def _seconds(value: int | float | Decimal) -> str:
+    return format(Decimal(str(value)).normalize(), "f")
+
+
 # --- the two styles -------------------------------------------------------------------------
-def _plivo(r: dict) -> dict:
-    end = _time(r, "end_time", required=True)
-    answer = _time(r, "answer_time")
+def _plivo(r: dict, now: datetime) -> dict:
+    end = _time(r, "end_time", now, required=True)
+    answer = _time(r, "answer_time", now)
     call_duration = _int(r, "call_duration")
-    start = _time(r, "initiation_time")
+    start = _time(r, "initiation_time", now)
     if start is None:
         if call_duration is None:
             raise RecordError("initiation_time or call_duration is required")
@@ -146,10 +249,10 @@ def _plivo(r: dict) -> dict:
     }
 
 
-def _carrierx(r: dict) -> dict:
-    end = _time(r, "date_stop", required=True)
-    start = _time(r, "date_start", required=True)
-    talk = _time(r, "date_talk")
+def _carrierx(r: dict, now: datetime) -> dict:
+    end = _time(r, "date_stop", now, required=True)
+    start = _time(r, "date_start", now, required=True)
+    talk = _time(r, "date_talk", now)
     direction = _choice(r, "direction", DIRECTIONS, required=True)
     duration = _money(r, "duration")
     if duration is None:
@@ -176,8 +279,8 @@ def _carrierx(r: dict) -> dict:
         "initiation_time": start,
         "answer_time": talk,
         "end_time": end,
-        "date_insert": _time(r, "date_insert") or end,
-        "call_duration": int(duration),
+        "date_insert": _time(r, "date_insert", now) or end,
+        "call_duration": int((end - start).total_seconds()),
         "duration": duration,
         "bill_duration": bill,
         "billed_duration": bill if billed is None else billed,
@@ -232,7 +335,9 @@ def _uuid(value, name: str, required: bool = False) -> uuid.UUID | None:
         raise RecordError(f"{name} is not a UUID: {str(value)[:40]!r}") from None
 
 
-def _time(r: dict, name: str, required: bool = False) -> datetime | None:
+def _time(r: dict, name: str, now: datetime, required: bool = False) -> datetime | None:
+    """The timestamp, in UTC; checked against the sane range at once, so that nothing
+    derived from it (end - call_duration, a change of zone) can overflow."""
     value = r.get(name)
     if _missing(value):
         if required:
@@ -245,7 +350,10 @@ def _time(r: dict, name: str, required: bool = False) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise RecordError(f"{name} is not a date and time: {text[:40]!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    check_moment(name, moment, now)
+    return moment.astimezone(UTC)
 
 
 def _int(r: dict, name: str, signed: bool = False) -> int | None:

@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
-from calls import partitions
+from calls import keys, partitions
 from calls.models import Call
 
 TABLE = Call._meta.db_table
@@ -33,42 +33,76 @@ def copy_rows(rows: Sequence[tuple], columns: Sequence[str], *, table: str = TAB
 def insert_rows(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> int:
     """Insert rows; return how many were stored.
 
-    With `skip_existing`, rows whose (call_uuid, end_time) is already stored, or repeated
-    within `rows`, are skipped rather than failing the batch (PostgreSQL: COPY into a
-    temporary stage, then INSERT … ON CONFLICT DO NOTHING).
+    A call_uuid is stored once, whatever its end_time (README, "Duplicates"). Without
+    `skip_existing` a call already stored fails the batch (the seed, which makes new
+    uuids). With it, a row whose call_uuid is already stored, or came earlier in `rows`,
+    is skipped: the first one stored wins.
     """
     if not rows:
         return 0
+    uuid_at = columns.index("call_uuid")
+    if skip_existing:
+        firsts = {}
+        for row in rows:
+            firsts.setdefault(row[uuid_at], row)
+        rows = list(firsts.values())
     partitions.ensure_for_range(*end_range(rows, columns.index("end_time")))
     if connection.vendor == "postgresql":
         if not skip_existing:
             copy_rows(rows, columns)
             return len(rows)
         # Optimistic: a plain COPY is twice as fast as staging, and a first import has no
-        # duplicates. Only a batch that hits one takes the staged path.
+        # duplicates. Only a batch that hits one (or a concurrent writer) is staged.
         try:
             with transaction.atomic():
                 copy_rows(rows, columns)
             return len(rows)
-        except IntegrityError:
-            pass
-        with connection.cursor() as cur:
-            cur.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE {TABLE} INCLUDING DEFAULTS) "
-                "ON COMMIT DELETE ROWS"
-            )
-            cur.execute(f"TRUNCATE {STAGE}")
-            copy_rows(rows, columns, table=STAGE)
-            cols = ", ".join(columns)
-            cur.execute(
-                f"INSERT INTO {TABLE} ({cols}) SELECT {cols} FROM {STAGE} ON CONFLICT DO NOTHING"
-            )
-            return cur.rowcount
+        except (IntegrityError, OperationalError) as exc:
+            if not _conflict(exc):
+                raise
+        return _insert_new(rows, columns)
     return _bulk_create(rows, columns, skip_existing=skip_existing)
 
 
+def _insert_new(rows: Sequence[tuple], columns: Sequence[str], attempts: int = 10) -> int:
+    """Store the rows whose call_uuid is not stored yet (PostgreSQL); return how many.
+
+    COPY into a temporary stage, then insert the stage's calls that the key table does not
+    know. A concurrent writer of the same calls makes that fail on the key (or deadlock);
+    each failure waited for that writer to finish, so a retry (from a savepoint) skips
+    what it stored: two importers of the same calls store each once.
+    """
+    cols = ", ".join(columns)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE {TABLE} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cur.execute(f"TRUNCATE {STAGE}")
+        copy_rows(rows, columns, table=STAGE)
+        attempt = 1
+        while True:
+            try:
+                with transaction.atomic():
+                    cur.execute(
+                        f"INSERT INTO {TABLE} ({cols}) SELECT {cols} FROM {STAGE} s "
+                        f"WHERE NOT EXISTS (SELECT FROM {keys.TABLE} k "
+                        "WHERE k.call_uuid = s.call_uuid) ORDER BY call_uuid ON CONFLICT DO NOTHING"
+                    )
+                return cur.rowcount
+            except (IntegrityError, OperationalError) as exc:
+                if not _conflict(exc) or attempt == attempts:
+                    raise
+                attempt += 1
+
+
+def _conflict(exc: IntegrityError | OperationalError) -> bool:
+    """A unique violation or a deadlock: what a concurrent writer of the same calls causes."""
+    return getattr(exc.__cause__, "sqlstate", None) in {"23505", "40P01"}
+
+
 def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> int:
-    objs, seen = [], set()
+    objs = []
     uuid_at = columns.index("call_uuid")
     existing = set()
     if skip_existing:
@@ -78,9 +112,8 @@ def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing
         )
     for row in rows:
         values = dict(zip(columns, row, strict=True))
-        if values["call_uuid"] in existing or values["call_uuid"] in seen:
+        if values["call_uuid"] in existing:
             continue
-        seen.add(values["call_uuid"])
         if isinstance(values.get("user_data"), str):
             values["user_data"] = json.loads(values["user_data"])
         objs.append(Call(**values))

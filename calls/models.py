@@ -3,16 +3,21 @@
 One row per completed call. Plivo names are the column names where the faces share a
 field; CarrierX-only fields keep CarrierX names. On PostgreSQL the table is range-
 partitioned on `end_time` (see calls/partitions.py); Django still sees one table, with
-`call_uuid` as its key (the physical primary key is (call_uuid, end_time), as
-PostgreSQL requires the partition key in every unique constraint).
+`call_uuid` as its key: the physical primary key is (call_uuid, end_time), as
+PostgreSQL requires the partition key in every unique constraint, and the key table
+(calls/keys.py) keeps call_uuid unique across partitions.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from django.db import models
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
+
+from calls import keys
 
 DIRECTIONS = ("inbound", "outbound")
 HANGUP_SOURCES = ("customer", "carrier", "zentrunk")
@@ -54,6 +59,18 @@ class CallQuerySet(models.QuerySet):
 
     def retained(self, cutoff: datetime) -> CallQuerySet:
         return self.filter(end_time__gte=cutoff)
+
+    def by_uuid(self, call_uuid: uuid.UUID) -> CallQuerySet:
+        """The call with this uuid (at most one row).
+
+        On PostgreSQL a bare `call_uuid =` cannot be pruned by end time, so it probes an
+        index in every partition; this reads the call's end_time from the key table
+        first (an initplan) and the executor then opens the one partition that holds it.
+        """
+        found = self.filter(call_uuid=call_uuid)
+        if connections[self.db].vendor != "postgresql":
+            return found
+        return found.filter(end_time=RawSQL(keys.end_time_sql(), [call_uuid]))
 
 
 class Call(models.Model):

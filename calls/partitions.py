@@ -10,6 +10,11 @@ future), so an insert never fails for want of a partition. When a partition is l
 created for a range that the default partition holds rows of, those rows are moved into
 it in the same transaction.
 
+Every partition carries the CHECK constraints the model declares (durations >= 0): the
+parent has them, a partition built `LIKE` the parent `INCLUDING CONSTRAINTS` copies them,
+and ATTACH refuses a table that lacks one. (Databases partitioned before 0007 had a parent
+without them, hence partitions without them; `restore_checks` mends that.)
+
 On other databases every function here is a no-op: the table is a plain table.
 """
 
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from calls import counts, locks
 
@@ -173,13 +178,61 @@ def ensure_for_range(lo: datetime, hi: datetime, now: datetime | None = None) ->
 
 
 def partition_of_table_sql() -> list[str]:
-    """SQL that turns the plain table made by CreateModel into a partitioned one."""
+    """SQL that turns the plain table made by CreateModel into a partitioned one.
+
+    INCLUDING CONSTRAINTS carries CreateModel's CHECKs to the parent, and from it to every
+    partition (without it, no partition ever had one: defect fixed by 0007).
+    """
     return [
         f"ALTER TABLE {TABLE} RENAME TO {TABLE}_plain",
-        f"CREATE TABLE {TABLE} (LIKE {TABLE}_plain INCLUDING DEFAULTS INCLUDING STORAGE) "
-        "PARTITION BY RANGE (end_time)",
+        f"CREATE TABLE {TABLE} (LIKE {TABLE}_plain INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+        "INCLUDING STORAGE) PARTITION BY RANGE (end_time)",
         f'CREATE TABLE "{DEFAULT_PARTITION}" PARTITION OF {TABLE} DEFAULT',
         f"INSERT INTO {TABLE} SELECT * FROM {TABLE}_plain",
         f"DROP TABLE {TABLE}_plain",
         f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (call_uuid, end_time)",
     ]
+
+
+def restore_checks(model) -> list[str]:
+    """Give the partitioned table every CHECK constraint `model` declares on its columns
+    that it lacks or has not validated; return the names added.
+
+    A CHECK on the parent reaches every partition, existing and future. It is added NOT
+    VALID (a brief lock) and then validated in a transaction of its own, a scan that lets
+    reads and writes go on; so call this outside a transaction. Stored rows that break
+    one stop it with a message saying how to find them: deciding their fate is the
+    operator's, not a migration's.
+    """
+    if not enabled():
+        return []
+    wanted = {
+        f"{TABLE}_{field.column}_check": field.db_check(connection)
+        for field in model._meta.concrete_fields
+        if field.db_check(connection)
+    }
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL lock_timeout = '10s'")
+        cur.execute(
+            "SELECT conname, convalidated FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'c'",
+            [TABLE],
+        )
+        have = dict(cur.fetchall())
+        added = [name for name in wanted if name not in have]
+        for name in added:
+            check = wanted[name]
+            cur.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" CHECK ({check}) NOT VALID')
+    for name, check in wanted.items():
+        if have.get(name):
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SET LOCAL statement_timeout = 0")
+                cur.execute(f'ALTER TABLE {TABLE} VALIDATE CONSTRAINT "{name}"')
+        except IntegrityError:
+            raise RuntimeError(
+                f"Stored calls break {check}: list them with SELECT call_uuid, end_time FROM "
+                f"{TABLE} WHERE NOT ({check}); correct or delete them, then migrate again."
+            ) from None
+    return added

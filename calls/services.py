@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from accounts.models import Account
 from accounts.services import account_create
-from calls import counts, loading, locks, partitions, seed_worker
+from calls import counts, keys, loading, locks, partitions, seed_worker
 from calls.importing import RecordError, parse_records
 from calls.models import Call
 from calls.synthetic import CHUNK, COLUMNS, CallGenerator
@@ -292,6 +292,7 @@ def _detach(part: partitions.Partition, doomed: str) -> None:
     _execute(f'ALTER TABLE {partitions.TABLE} DETACH PARTITION "{part.name}"')
     _execute(f'ALTER TABLE "{part.name}" RENAME TO "{doomed}"')
     counts.forget(part.start, part.end)
+    _execute(keys.forget_sql(f'"{doomed}"'))  # keys go with their calls
 
 
 def _delete_in_batches(report, table, batch_size, progress) -> Iterator[str]:
@@ -304,10 +305,13 @@ def _delete_in_batches(report, table, batch_size, progress) -> Iterator[str]:
         return
     while True:
         if connection.vendor == "postgresql":
-            # Bounded: at most batch_size rows per statement, chosen by the partition key.
-            deleted = _execute(
-                f'DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('
-                f'SELECT ctid FROM "{table}" WHERE end_time < %s LIMIT %s))',
+            # Bounded: at most batch_size rows per statement, chosen by the partition key;
+            # their keys go in the same statement (no trigger fires on a partition).
+            deleted = _count(
+                f'WITH gone AS (DELETE FROM "{table}" WHERE ctid = ANY(ARRAY('
+                f'SELECT ctid FROM "{table}" WHERE end_time < %s LIMIT %s)) '
+                f"RETURNING call_uuid, end_time), forgot AS ({keys.forget_sql('gone')}) "
+                "SELECT count(*) FROM gone",
                 [report.cutoff, batch_size],
             )
         else:

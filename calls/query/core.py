@@ -97,7 +97,7 @@ class CallQuery:
 
     def anchor(self, call_uuid: UUID) -> Anchor | None:
         """Where a visible, retained call sits in the order (CarrierX after/before)."""
-        return self.base.filter(call_uuid=call_uuid).values_list("end_time", "call_uuid").first()
+        return self.base.by_uuid(call_uuid).values_list("end_time", "call_uuid").first()
 
     def total(self) -> int:
         """Exact. From the hourly counts when only the window and a direction restrict
@@ -110,7 +110,7 @@ class CallQuery:
 
 def retrieve(scope: Scope, call_uuid: UUID, *, columns: tuple[str, ...]) -> tuple | None:
     """One call by its uuid, through the same scope and retention as every list."""
-    return _visible(scope).filter(call_uuid=call_uuid).values_list(*columns).first()
+    return _visible(scope).by_uuid(call_uuid).values_list(*columns).first()
 
 
 def keyset(anchor: Anchor, *, towards_older: bool) -> Q:

@@ -4,14 +4,18 @@ import csv
 import io
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calls.models import Call
+from calls.services import call_import
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +206,138 @@ def test_unknown_files_and_accounts_are_command_errors(main_account, tmp_path):
         _import(str(tmp_path / "missing.jsonl"), main_account)
     with pytest.raises(CommandError, match="No account"):
         call_command("import_calls", _jsonl(tmp_path, PLIVO), "--account", "MA" + "0" * 18)
+
+
+# --- the record rules: time order, durations that match the times, sane timestamps ------------
+def _plivo(**changes):
+    """PLIVO[0] (answered, 937 s, 924 s talked) with changes; None removes a field."""
+    record = {**PLIVO[0], "call_uuid": str(uuid4())}
+    record.update(changes)
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def _carrierx(**changes):
+    record = {**CARRIERX, "dr_sid": str(uuid4())}
+    record.update(changes)
+    return {k: v for k, v in record.items() if v is not None}
+
+
+# (record, the reason it must be rejected with). Each was stored (or aborted the import)
+# before the rules existed.
+INCONSISTENT = [
+    # start after end: stored with call_duration -3600
+    (_plivo(initiation_time="2026-11-20 15:18:35+00:00", call_duration=None, answer_time=None,
+            bill_duration=None), "initiation_time is after end_time"),
+    # answer after end: stored with bill_duration -600
+    (_plivo(answer_time="2026-11-20 14:28:35+00:00", bill_duration=None),
+     "answer_time is after end_time"),
+    (_plivo(answer_time="2026-11-20 14:02:00+00:00"), "answer_time is before initiation_time"),
+    # a year-1 timestamp aborted the whole import with a DataError
+    (_plivo(end_time="0001-01-01 00:00:00", initiation_time=None, answer_time=None),
+     "end_time is before 2000-01-01"),
+    (_plivo(initiation_time="0001-01-01T00:00:00+05:00"), "initiation_time is before 2000-01-01"),
+    (_plivo(end_time="2099-01-01 00:00:00"), "end_time is more than 5 minutes in the future"),
+    (_plivo(call_duration=5000), "call_duration is 5000 s but end_time - initiation_time is 937 s"),
+    (_plivo(bill_duration=3000), "bill_duration is 3000 s but end_time - answer_time is 924 s"),
+    (_plivo(answer_time=None, bill_duration=30),
+     "bill_duration is 30 s but there is no answer_time"),
+    (_carrierx(date_start="2026-11-18T15:42:15.589Z"), "date_start is after date_stop"),
+    (_carrierx(date_talk="2026-11-18T15:33:16.535Z"), "date_talk is after date_stop"),
+    (_carrierx(duration="-4.25"), "duration is negative"),
+    (_carrierx(duration="400"), "duration is 400 s but date_stop - date_start is 4.25 s"),
+    (_carrierx(date_insert="1999-12-31T23:59:59.999Z"), "date_insert is before 2000-01-01"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("record", "reason"), INCONSISTENT, ids=[r for _, r in INCONSISTENT])
+def test_an_inconsistent_record_is_rejected_with_its_reason_and_the_rest_stored(
+    tmp_path, main_account, record, reason
+):
+    make, key = (_plivo, "call_uuid") if "call_uuid" in record else (_carrierx, "dr_sid")
+    good = [make(), make()]
+    out, err = _import(_jsonl(tmp_path, [good[0], record, good[1]]), main_account)
+    assert f"line 2: rejected: {reason}" in err
+    assert "read 3, stored 2, duplicates 0, rejected 1" in out
+    stored = {str(u) for u in Call.objects.values_list("call_uuid", flat=True)}
+    assert stored == {good[0][key], good[1][key]}
+
+
+def _consistent(row: dict, now) -> bool:
+    """The record rules restated plainly over a stored row: the reference for the oracle."""
+    start, answer, end = row["initiation_time"], row["answer_time"], row["end_time"]
+    span = (end - start).total_seconds()
+    times = [t for t in (start, answer, end, row["date_insert"]) if t is not None]
+    return (
+        all(datetime(2000, 1, 1, tzinfo=UTC) <= t <= now + timedelta(minutes=5) for t in times)
+        and start <= end
+        and (answer is None or start <= answer <= end)
+        and abs(row["call_duration"] - span) <= 1
+        and abs(float(row["duration"]) - span) <= 1
+        and 0 <= row["bill_duration"] <= row["call_duration"]
+        and (
+            row["bill_duration"] == 0
+            if answer is None
+            else abs(row["bill_duration"] - (end - answer).total_seconds()) <= 1
+        )
+        and row["billed_duration"] >= 0
+    )
+
+
+offsets = st.one_of(st.none(), st.integers(-7200, 7200))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    start=st.integers(-4000, 100), answer=offsets, call_duration=offsets,
+    bill_duration=offsets, end_year=st.sampled_from([1, 1999, 2000, 2026, 2027]),
+)  # fmt: skip
+def test_stored_rows_are_exactly_the_consistent_records(
+    main_account, start, answer, call_duration, bill_duration, end_year
+):
+    """Random times and durations: the importer stores a record if and only if the plain
+    reference says it is consistent, and whatever it stores is consistent."""
+    now = datetime.now(UTC)
+    end = (now - timedelta(hours=2)).replace(microsecond=0, year=end_year)
+    record = {
+        "call_uuid": str(uuid4()), "from_number": "+14155550100", "to_number": "442071234567",
+        "call_direction": "outbound", "end_time": end.isoformat(),
+        "initiation_time": (end + timedelta(seconds=start)).isoformat(),
+    }  # fmt: skip
+    if answer is not None:
+        record["answer_time"] = (end + timedelta(seconds=start + answer)).isoformat()
+    for name, value in (("call_duration", call_duration), ("bill_duration", bill_duration)):
+        if value is not None:
+            record[name] = abs(value) if abs(value) < 7000 else value  # some negative ones
+    summary = call_import(records=[(1, record)], account=main_account)
+    stored = list(Call.objects.filter(call_uuid=record["call_uuid"]).values())
+    assert summary.stored == len(stored)
+    if stored:
+        assert _consistent(stored[0], now)
+    else:
+        assert summary.rejected == 1
+        # what the importer would have made of it, had it not checked
+        begin = end + timedelta(seconds=start)
+        would_be = {
+            "initiation_time": begin, "end_time": end, "date_insert": end,
+            "answer_time": None if answer is None else begin + timedelta(seconds=answer),
+        }  # fmt: skip
+        span = (end - would_be["initiation_time"]).total_seconds()
+        talk = (end - would_be["answer_time"]).total_seconds() if answer is not None else 0
+        would_be["call_duration"] = record.get("call_duration", int(span))
+        would_be["duration"] = span
+        would_be["bill_duration"] = record.get("bill_duration", int(talk))
+        would_be["billed_duration"] = would_be["bill_duration"]
+        assert not _consistent(would_be, now)
+
+
+def test_seeded_calls_obey_the_record_rules(main_account):
+    """The synthetic feed is realistic: every row it makes passes the importer's rules."""
+    from calls.synthetic import COLUMNS, CallGenerator
+
+    now = datetime.now(UTC)
+    generator = CallGenerator(account_ids=[main_account.pk], days=30, seed=4, now=now)
+    for row in generator.rows(3000):
+        values = dict(zip(COLUMNS, row, strict=True))
+        values["duration"] = Decimal(values["duration"])
+        assert _consistent(values, now), values

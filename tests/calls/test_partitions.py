@@ -3,10 +3,11 @@
 import re
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from uuid import uuid4
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from calls import locks, partitions
 from calls.models import Call
@@ -147,3 +148,78 @@ def test_reads_never_queue_behind_a_new_partition_for_longer_than_its_lock_timeo
                 with connection.cursor() as cur:
                     cur.execute(f'ALTER TABLE calls_call DETACH PARTITION "{part.name}"')
                     cur.execute(f'DROP TABLE "{part.name}"')
+
+
+# --- CHECK constraints on every partition ---------------------------------------------------
+CHECKED = [f.column for f in Call._meta.concrete_fields if f.db_check(connection)]
+
+
+def _insert_into(table: str, like: Call, end_time: datetime, **values) -> None:
+    """INSERT straight into one partition a copy of `like` with a new uuid and `values`."""
+    columns = [f.column for f in Call._meta.concrete_fields]
+    given = {"call_uuid": uuid4(), "end_time": end_time, **values}
+    exprs = ["%s" if c in given else c for c in columns]
+    with connection.cursor() as cur:
+        cur.execute(
+            f'INSERT INTO "{table}" ({", ".join(columns)}) SELECT {", ".join(exprs)} '
+            "FROM calls_call WHERE call_uuid = %s",
+            [given[c] for c in columns if c in given] + [like.call_uuid],
+        )
+
+
+def _every_partition() -> list[tuple[str, datetime]]:
+    """(name, an end time it holds) for every partition: past, current, future, default."""
+    later = datetime.now(UTC) + timedelta(days=200)
+    partitions.ensure(later, later + timedelta(seconds=1))  # one made after migrate
+    found = [(p.name, p.start) for p in partitions.existing()]
+    return [*found, (partitions.DEFAULT_PARTITION, datetime(2999, 1, 1, tzinfo=UTC))]
+
+
+def _refuses_negative(table: str, like: Call, end_time: datetime, column: str) -> bool:
+    try:
+        with transaction.atomic():
+            _insert_into(table, like, end_time, **{column: -1})
+    except IntegrityError:
+        return True
+    return False
+
+
+def test_the_model_declares_checks_on_its_durations():
+    assert {"call_duration", "bill_duration", "billed_duration", "version"} <= set(CHECKED)
+
+
+@pytest.mark.parametrize("column", CHECKED)
+def test_every_partition_refuses_a_negative_value_inserted_straight_into_it(main_account, column):
+    like = CallFactory(account=main_account)
+    targets = _every_partition()
+    assert len(targets) > 15
+    for table, end_time in targets:
+        _insert_into(table, like, end_time)  # the same row, non-negative, is welcome
+        assert _refuses_negative(table, like, end_time, column), table
+
+
+def test_restore_checks_mends_a_table_partitioned_without_them(main_account):
+    """A database partitioned before the fix: no CHECK on the parent, so none anywhere."""
+    like = CallFactory(account=main_account)
+    with connection.cursor() as cur:
+        for column in CHECKED:
+            cur.execute(f'ALTER TABLE calls_call DROP CONSTRAINT "calls_call_{column}_check"')
+    targets = _every_partition()
+    assert not _refuses_negative(targets[0][0], like, targets[0][1], "call_duration")
+    Call.objects.filter(call_duration__lt=0).delete()
+
+    added = partitions.restore_checks(Call)
+    assert sorted(added) == sorted(f"calls_call_{c}_check" for c in CHECKED)
+    assert partitions.restore_checks(Call) == []  # idempotent
+    for table, end_time in _every_partition():
+        assert all(_refuses_negative(table, like, end_time, c) for c in CHECKED), table
+
+
+def test_restore_checks_stops_on_stored_rows_that_break_them(main_account):
+    like = CallFactory(account=main_account)
+    with connection.cursor() as cur:
+        cur.execute('ALTER TABLE calls_call DROP CONSTRAINT "calls_call_bill_duration_check"')
+    _insert_into(partitions.DEFAULT_PARTITION, like, datetime(2999, 1, 1, tzinfo=UTC),
+                 bill_duration=-600)  # fmt: skip
+    with pytest.raises(RuntimeError, match=r'WHERE NOT \("bill_duration" >= 0\)'):
+        partitions.restore_checks(Call)
