@@ -73,8 +73,8 @@ def setup_django(url: str) -> None:
 def ensure_data(rows: int, accounts: int) -> str:
     from django.db import connection
 
+    from calls.bulk.seed import call_seed, seed_accounts
     from calls.models import Call
-    from calls.services import call_seed, seed_accounts
 
     with connection.cursor() as cur:  # planner estimates: counting 10M rows takes seconds
         cur.execute(
@@ -290,9 +290,9 @@ def import_speed(fx: Fixture) -> str:
     from django.db import connection
 
     from accounts.services import account_create
+    from calls.bulk.imports import call_import
     from calls.models import Call
     from calls.plivo.serialize import COLUMNS, call_objects
-    from calls.services import call_import
 
     target = account_create(name="bench import target").account
     rows = list(Call.objects.filter(account=fx.big).values_list(*COLUMNS)[:100_000])
@@ -303,7 +303,7 @@ def import_speed(fx: Fixture) -> str:
         for obj in objects:
             obj["call_uuid"] = str(uuid.uuid4())
             handle.write(json.dumps(obj) + "\n")
-    from calls.readers import read_jsonl
+    from calls.bulk.readers import read_jsonl
 
     start = time.perf_counter()
     with open(handle.name) as lines:
@@ -320,7 +320,7 @@ def purge_speed() -> str:
     inside a transaction that is rolled back, so the data stays."""
     from django.db import transaction
 
-    from calls.services import call_purge
+    from calls.bulk.purge import call_purge
 
     class Rollback(Exception):
         pass

@@ -2,10 +2,10 @@
 
 One row per completed call. Plivo names are the column names where the faces share a
 field; CarrierX-only fields keep CarrierX names. On PostgreSQL the table is range-
-partitioned on `end_time` (see calls/partitions.py); Django still sees one table, with
+partitioned on `end_time` (see calls/store/partitions.py); Django still sees one table, with
 `call_uuid` as its key: the physical primary key is (call_uuid, end_time), as
 PostgreSQL requires the partition key in every unique constraint, and the key table
-(calls/keys.py) keeps call_uuid unique across partitions.
+(calls/store/keys.py) keeps call_uuid unique across partitions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import connections, models
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 
-from calls import keys
+from calls.store import keys
 
 DIRECTIONS = ("inbound", "outbound")
 HANGUP_SOURCES = ("customer", "carrier", "zentrunk")

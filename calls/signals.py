@@ -10,7 +10,7 @@ def create_partitions_after_migrate(sender, using="default", **kwargs) -> None:
         return
     from django.db import connections
 
-    from calls import partitions
+    from calls.store import partitions
 
     if connections[using].vendor != "postgresql":
         return

@@ -8,7 +8,7 @@ them. On SQLite nothing changes.
 
 from django.db import migrations
 
-from calls import partitions
+from calls.store import partitions
 
 
 def partition(apps, schema_editor):

@@ -1,8 +1,8 @@
-"""Per-account, per-hour call counts kept by triggers (PostgreSQL); see calls/counts.py."""
+"""Per-account, per-hour call counts kept by triggers (PostgreSQL): calls/store/hour_counts.py."""
 
 from django.db import migrations
 
-from calls import counts
+from calls.store import hour_counts as counts
 
 
 def install(apps, schema_editor):

@@ -1,9 +1,9 @@
 """Hourly counts that cannot drift: UPDATE counted, partition-level writes counted,
-deltas applied in key order, zero rows removed (see calls/counts.py)."""
+deltas applied in key order, zero rows removed (see calls/store/hour_counts.py)."""
 
 from django.db import migrations
 
-from calls import counts
+from calls.store import hour_counts as counts
 
 PARTITIONS = (
     "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "

@@ -2,7 +2,7 @@
 
 1. The CHECK constraints of the model's non-negative columns, which 0002 left off the
    partitioned table and so off every partition (see partitions.restore_checks).
-2. One row per call_uuid: the key table and its triggers (calls/keys.py). A call stored
+2. One row per call_uuid: the key table and its triggers (calls/store/keys.py). A call stored
    twice before this keeps one row (see keys.install).
 
 Not atomic: each step commits on its own, so that validating the constraints over a big
@@ -11,7 +11,7 @@ table does not hold every partition locked; a re-run picks up where a failed run
 
 from django.db import migrations
 
-from calls import keys, partitions
+from calls.store import keys, partitions
 
 
 def forwards(apps, schema_editor):

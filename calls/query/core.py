@@ -17,8 +17,8 @@ from uuid import UUID
 
 from django.db.models import Expression, Q, QuerySet
 
-from calls import counts
 from calls.models import Call
+from calls.query import counts
 from calls.query.scope import Scope
 from calls.query.window import Window, retention_line
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.services import account_create, token_revoke
-from calls.services import call_import
+from calls.bulk.imports import call_import
 from tests.api.conftest import NOW
 from tests.factories import AccountFactory, CallFactory, SubaccountFactory
 

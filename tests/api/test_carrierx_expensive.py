@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from calls.services import call_seed
+from calls.bulk.seed import call_seed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 EXPENSIVE = [

@@ -144,7 +144,7 @@ def test_the_api_returns_what_a_plain_python_filter_returns(main_account, bearer
 
 @pytest.mark.postgres
 def test_a_deep_after_page_reads_as_few_rows_as_the_first(main_account, bearer, frozen):
-    from calls.services import call_seed
+    from calls.bulk.seed import call_seed
 
     call_seed(account_ids=[main_account.pk], count=6000, days=20, seed=1, now=NOW)
     _, secret = bearer(main_account)

@@ -13,10 +13,12 @@ from django.db import connection
 from django.db.models import F
 from django.test import Client
 
-from calls import counts, partitions
+from calls.bulk.imports import call_import
+from calls.bulk.seed import call_seed
 from calls.models import Call
+from calls.query import counts
 from calls.query.window import Bound, Window
-from calls.services import call_import, call_seed
+from calls.store import partitions
 from tests.calls import hour_counts, sessions
 from tests.factories import AccountFactory, CallFactory
 

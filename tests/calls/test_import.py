@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from calls.bulk.imports import call_import
 from calls.models import Call
-from calls.services import call_import
 
 pytestmark = pytest.mark.django_db
 
@@ -333,7 +333,7 @@ def test_stored_rows_are_exactly_the_consistent_records(
 
 def test_seeded_calls_obey_the_record_rules(main_account):
     """The synthetic feed is realistic: every row it makes passes the importer's rules."""
-    from calls.synthetic import COLUMNS, CallGenerator
+    from calls.bulk.synthetic import COLUMNS, CallGenerator
 
     now = datetime.now(UTC)
     generator = CallGenerator(account_ids=[main_account.pk], days=30, seed=4, now=now)

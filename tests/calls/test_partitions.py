@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from calls import locks, partitions
 from calls.models import Call
+from calls.store import locks, partitions
 from tests.calls import hour_counts, sessions
 from tests.factories import CallFactory
 
@@ -105,7 +105,7 @@ def test_ensure_fills_only_gaps_when_the_width_changes(settings):
 
 
 def test_seeding_creates_partitions_for_its_rows_first(main_account):
-    from calls.services import call_seed
+    from calls.bulk.seed import call_seed
 
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM calls_call_default")

@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from calls import counts, locks, partitions
+from calls.bulk.purge import PurgeReport, _cutoff, call_purge, purge_steps
 from calls.models import Call
-from calls.services import PurgeReport, _cutoff, call_purge, purge_steps
+from calls.query import counts
+from calls.store import locks, partitions
 from tests.calls import hour_counts, sessions
 from tests.factories import CallFactory
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Account
+from calls.bulk.seed import call_seed, seed_accounts
 from calls.models import Call
-from calls.services import call_seed, seed_accounts
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, tzinfo=UTC)

@@ -14,9 +14,10 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
-from calls import loading, partitions
+from calls.bulk.imports import call_import
+from calls.bulk.purge import call_purge
 from calls.models import Call
-from calls.services import call_import, call_purge
+from calls.store import loading, partitions
 from tests.api.conftest import basic
 from tests.factories import CallFactory
 
@@ -133,7 +134,7 @@ def _keys() -> set:
 @pytest.mark.postgres
 def test_the_key_table_holds_exactly_the_stored_calls(main_account):
     """Through seed, import, ORM writes and deletes, partition moves and a purge."""
-    from calls.services import call_seed
+    from calls.bulk.seed import call_seed
 
     now = datetime.now(UTC)
     partitions.ensure(now - timedelta(days=120), now)  # whole partitions past the line, to drop
@@ -163,7 +164,7 @@ def test_an_updated_call_keeps_its_one_key(main_account):
 def test_installing_the_keys_keeps_one_row_of_a_call_stored_twice(main_account):
     """A database from before the key table: the finer end time of a call stored twice
     is kept (a truncating export drops the fraction)."""
-    from calls import keys
+    from calls.store import keys
 
     keys.remove()
     call = CallFactory(account=main_account, end_time=_end().replace(microsecond=0))

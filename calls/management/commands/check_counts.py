@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from calls import counts
+from calls.bulk import count_check
+from calls.query import counts
 
 SHOWN = 100  # differences printed one per line; the rest are summed up
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             self.stdout.write("Not PostgreSQL: totals are live counts; nothing to check.")
             return
         since = datetime.now(UTC) - timedelta(days=days)
-        found = list(counts.check(since=since, repair=repair))
+        found = list(count_check.check(since=since, repair=repair))
         auth_ids = dict(
             Account.objects.filter(pk__in={d.account_id for d in found[:SHOWN]}).values_list(
                 "pk", "auth_id"

@@ -4,8 +4,8 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import account_create, account_rotate_auth_token
+from calls.bulk.seed import call_seed
 from calls.models import Call
-from calls.services import call_seed
 
 MAIN_NAME = "Demo main account"
 SUB_NAME = "Demo subaccount"

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls import partitions
-from calls.locks import LockBusy
+from calls.store import partitions
+from calls.store.locks import LockBusy
 
 
 class Command(BaseCommand):

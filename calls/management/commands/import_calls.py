@@ -7,9 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from calls.progress import progress_bar
-from calls.readers import read_csv, read_jsonl, sniff_format
-from calls.services import StrictImportError, call_import
+from calls.bulk.imports import StrictImportError, call_import
+from calls.bulk.progress import progress_bar
+from calls.bulk.readers import read_csv, read_jsonl, sniff_format
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls.locks import LockBusy
-from calls.progress import progress_bar
-from calls.services import PurgeRefused, call_purge
+from calls.bulk.progress import progress_bar
+from calls.bulk.purge import PurgeRefused, call_purge
+from calls.store.locks import LockBusy
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from calls.progress import progress_bar
-from calls.services import call_seed, seed_accounts
-from calls.synthetic import CHUNK
+from calls.bulk.progress import progress_bar
+from calls.bulk.seed import call_seed, seed_accounts
+from calls.bulk.synthetic import CHUNK
 
 
 class Command(BaseCommand):

@@ -18,24 +18,21 @@ never drifts by itself:
 Deltas are applied in key order, so concurrent multi-hour writes cannot deadlock on the
 count rows, and a row that reaches zero is deleted. What is left (a partition detached
 or dropped by hand, damage) is what `manage.py check_counts` finds and repairs.
-SQLite has no triggers here: there, totals are plain COUNTs.
+SQLite has no triggers here: there, totals are plain COUNTs. The read side is
+calls/query/counts.py; the check and repair, calls/bulk/count_check.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-
-from calls.query.window import Window
+from django.db import connection
 
 TABLE = "calls_hour_count"
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 KEY = "account_id, hour, call_direction"
-_HOUR_OF = "date_trunc('hour', end_time, 'UTC')"
+HOUR_OF = "date_trunc('hour', end_time, 'UTC')"
 # A range partition's bounds as pg_get_expr prints them (quotes doubled for a SQL literal).
 _BOUNDS_RE = r"FROM \(''([^'']+)''\) TO \(''([^'']+)''\)"
 
@@ -47,7 +44,7 @@ def _apply_deltas(*sources: tuple[str, int]) -> str:
     locking the same rows in the same order cannot deadlock), only non-zero deltas.
     """
     rows = " UNION ALL ".join(
-        f"SELECT account_id, {_HOUR_OF} AS hour, call_direction, {sign} AS n FROM {rel}"
+        f"SELECT account_id, {HOUR_OF} AS hour, call_direction, {sign} AS n FROM {rel}"
         for rel, sign in sources
     )
     return f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
@@ -58,7 +55,7 @@ def _apply_deltas(*sources: tuple[str, int]) -> str:
 
 def _drop_zeros(relation: str) -> str:
     """SQL deleting the count rows of `relation`'s hours that came down to zero."""
-    return f"""DELETE FROM {TABLE} c USING (SELECT DISTINCT account_id, {_HOUR_OF} AS hour,
+    return f"""DELETE FROM {TABLE} c USING (SELECT DISTINCT account_id, {HOUR_OF} AS hour,
         call_direction FROM {relation}) g WHERE c.account_id = g.account_id
         AND c.hour = g.hour AND c.call_direction = g.call_direction AND c.calls = 0"""
 
@@ -202,130 +199,3 @@ def trim(line: datetime) -> int:
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {TABLE} WHERE hour < %s OR calls = 0", [floor])
         return cur.rowcount
-
-
-def enabled() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _ceil_hour(moment: datetime) -> datetime:
-    floor = moment.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == moment else floor + HOUR
-
-
-def window_total(account_ids: list[int], window: Window, direction: str | None = None) -> int:
-    """The exact number of calls of these accounts in the window (optionally one
-    direction): whole hours from the count table, the partial edges counted live."""
-    # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
-    # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
-    first = _ceil_hour(window.lower.at)
-    if window.lower.strict and first == window.lower.at:
-        first += HOUR
-    last = window.upper.at.replace(minute=0, second=0, microsecond=0)  # end of whole hours
-    lo_op = ">" if window.lower.strict else ">="
-    hi_op = "<" if window.upper.strict else "<="
-    where_dir = " AND call_direction = %s" if direction else ""
-    dir_params = [direction] if direction else []
-    if last <= first:  # no whole hour inside: count it all live
-        sql = (
-            "SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) "
-            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{where_dir}"
-        )
-        params = [account_ids, window.lower.at, window.upper.at, *dir_params]
-    else:
-        sql = (
-            f"SELECT (SELECT coalesce(sum(calls), 0) FROM {TABLE} WHERE account_id = ANY(%s) "
-            f"AND hour >= %s AND hour < %s{where_dir}) + "
-            "(SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) AND ("
-            f"(end_time {lo_op} %s AND end_time < %s) OR "
-            f"(end_time >= %s AND end_time {hi_op} %s)){where_dir})"
-        )
-        params = [
-            account_ids, first, last, *dir_params,
-            account_ids, window.lower.at, first, last, window.upper.at, *dir_params,
-        ]  # fmt: skip
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return int(cur.fetchone()[0])
-
-
-# --- check_counts -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Difference:
-    account_id: int
-    hour: datetime
-    call_direction: str
-    counted: int  # in the count table (0: no row)
-    live: int  # rows in calls_call (0: none)
-
-
-def _batches(since: datetime, now: datetime) -> Iterator[tuple[datetime, datetime | None]]:
-    """[lo, hi) ranges of at most a UTC day from the hour of `since`; the last one is
-    open-ended (calls dated in the future are counted too)."""
-    lo = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + DAY
-    while lo < end:
-        hi = min(lo.replace(hour=0) + DAY, end)
-        yield lo, hi
-        lo = hi
-    yield lo, None
-
-
-def _compare(lo: datetime, hi: datetime | None) -> list[Difference]:
-    """Where the count table and a live GROUP BY disagree in [lo, hi), zero rows included;
-    both sides read in one statement, so from one snapshot."""
-    live_upper = "AND end_time < %(hi)s" if hi else ""
-    kept_upper = "AND hour < %(hi)s" if hi else ""
-    sql = f"""
-        WITH live AS (
-            SELECT account_id, {_HOUR_OF} AS hour, call_direction, count(*) AS calls
-            FROM calls_call WHERE end_time >= %(lo)s {live_upper} GROUP BY {KEY}),
-        kept AS (SELECT {KEY}, calls FROM {TABLE} WHERE hour >= %(lo)s {kept_upper})
-        SELECT {KEY}, coalesce(kept.calls, 0), coalesce(live.calls, 0)
-        FROM live FULL JOIN kept USING ({KEY})
-        WHERE kept.calls IS DISTINCT FROM live.calls ORDER BY {KEY}"""
-    with connection.cursor() as cur:
-        cur.execute(sql, {"lo": lo, "hi": hi})
-        return [Difference(*row) for row in cur.fetchall()]
-
-
-def _repair(found: list[Difference]) -> None:
-    """Add each difference's drift (live - counted) to its row, then drop zero rows.
-
-    A delta, not the live figure: a write committed since the comparison changed both
-    sides alike, so the drift it measured is still the drift.
-    """
-    keys = [
-        [d.account_id for d in found],
-        [d.hour for d in found],
-        [d.call_direction for d in found],
-    ]
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
-            SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::bigint[])
-            ORDER BY 1, 2, 3
-            ON CONFLICT ({KEY}) DO UPDATE SET calls = c.calls + EXCLUDED.calls""",
-            [*keys, [d.live - d.counted for d in found]],
-        )
-        cur.execute(
-            f"""DELETE FROM {TABLE} c USING unnest(%s::bigint[], %s::timestamptz[],
-            %s::varchar[]) AS d(account_id, hour, call_direction)
-            WHERE c.account_id = d.account_id AND c.hour = d.hour
-            AND c.call_direction = d.call_direction AND c.calls = 0""",
-            keys,
-        )
-
-
-def check(
-    *, since: datetime, repair: bool = False, now: datetime | None = None
-) -> Iterator[Difference]:
-    """Compare the count table with live counts from `since` on, a day at a time; yield
-    each difference. With `repair`, each day's differences are fixed in that day's own
-    short transaction (never one long lock over the whole table)."""
-    for lo, hi in _batches(since, now or datetime.now(UTC)):
-        with transaction.atomic():
-            found = _compare(lo, hi)
-            if repair and found:
-                _repair(found)
-        yield from found

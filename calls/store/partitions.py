@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from calls import counts, locks
+from calls.store import hour_counts as counts
+from calls.store import locks
 
 TABLE = "calls_call"
 DEFAULT_PARTITION = f"{TABLE}_default"
@@ -111,7 +112,7 @@ def ensure(start: datetime, end: datetime) -> list[Partition]:
     caught by the default partition move into it in the same transaction. ATTACH takes a
     SHARE UPDATE EXCLUSIVE lock on the parent (reads and inserts continue) but ACCESS
     EXCLUSIVE on the default partition, which every query that cannot prune it (a
-    retrieve by uuid) reads: so each attempt waits at most calls.locks.LOCK_TIMEOUT_MS
+    retrieve by uuid) reads: so each attempt waits at most calls.store.locks.LOCK_TIMEOUT_MS
     for its locks and is retried with backoff (LockBusy when it never gets them).
     """
     if not enabled():

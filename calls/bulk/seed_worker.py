@@ -23,6 +23,6 @@ def init(generator, database_name: str) -> None:
 
 
 def seed_chunk(job: tuple[int, int, int]) -> tuple[int, int]:
-    from calls.services import seed_chunk
+    from calls.bulk.seed import seed_chunk
 
     return seed_chunk(_generator, *job)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from calls import keys, partitions
 from calls.models import Call
+from calls.store import keys, partitions
 
 TABLE = Call._meta.db_table
 STAGE = "calls_import_stage"

@@ -14,15 +14,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from calls import admin_views
-from calls.admin_filters import (
+from calls.admin import views as admin_views
+from calls.admin.filters import (
     AccountFilter,
     EndTimeWindowFilter,
     SinceFilter,
     UntilFilter,
 )
+from calls.admin.paginator import CappedCountPaginator
 from calls.models import Call, HangupCause, normalise_number
-from calls.paginators import CappedCountPaginator
 from calls.store.catalogue import name_for
 
 

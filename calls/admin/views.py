@@ -13,7 +13,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from calls.admin_filters import window_from_params
+from calls.admin.filters import window_from_params
 from calls.models import Call
 from calls.query.window import MAX_SPAN
 from calls.store.catalogue import name_for

@@ -6,7 +6,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 
-from calls.importing import RecordError
+from calls.bulk.records import RecordError
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
+Progress = Callable[[int], None]  # called with the rows just done
+
 
 @contextmanager
-def progress_bar(
-    *, total: int | None, verbosity: int, desc: str
-) -> Iterator[Callable[[int], None]]:
+def progress_bar(*, total: int | None, verbosity: int, desc: str) -> Iterator[Progress]:
     bar = tqdm(
         total=total,
         unit=" rows",

@@ -10,17 +10,23 @@ rules (`check_record`): a call whose times and durations disagree is refused, no
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import NoReturn
 
 from django.utils import timezone
 
 from accounts.models import Account
+from calls.bulk.record_rules import (
+    CARRIERX_NAMES,
+    PLIVO_NAMES,
+    RecordError,
+    check_moment,
+    check_record,
+)
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call, normalise_number
+from calls.query.values import parse_int
 
 _NO_LIMIT = 1 << 30
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
@@ -42,26 +48,6 @@ CARRIERX_UUIDS = (
     "endpoint_sid_src", "endpoint_sid_dst",
 )  # fmt: skip
 CARRIERX_MONEY = ("price_lcr_src", "price_lcr_dst", "rate_lcr_src", "rate_lcr_dst")
-
-
-_INT = re.compile(r"-?[0-9]{1,12}", re.ASCII)
-
-# The record rules' bounds (README, "What the importer refuses").
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export
-FUTURE_SLACK = timedelta(minutes=5)  # clock skew between a switch and us, no more
-TOLERANCE = 1  # seconds: whole-second durations against times cut to any precision
-TIMES = ("initiation_time", "answer_time", "end_time", "date_insert")
-DURATIONS = ("call_duration", "duration", "bill_duration", "billed_duration")
-# The record field behind each checked column, so that a reason names what the file says.
-PLIVO_NAMES = {"date_insert": "end_time"}
-CARRIERX_NAMES = {
-    "initiation_time": "date_start", "answer_time": "date_talk", "end_time": "date_stop",
-    "billed_duration": "duration_billing",
-}  # fmt: skip
-
-
-class RecordError(ValueError):
-    """Why one record was rejected (a sentence for the operator)."""
 
 
 def detect_style(record: dict) -> str:
@@ -122,86 +108,6 @@ def _account_id(record: dict, account: Account | None, partners: dict) -> int:
     if partners[sid] is None:
         raise RecordError(f"no account has partner_sid {str(sid)[:40]}")
     return partners[sid]
-
-
-# --- the record rules ---------------------------------------------------------------------
-def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
-    """Raise RecordError unless the call's times are sane and in order and its durations
-    agree with them (within TOLERANCE).
-
-    The one place these rules live: what fails here would be served as a negative or
-    impossible call, or abort a whole import at the database. `names` maps a column to
-    the record's own field name, for the reason.
-    """
-    for column in TIMES:
-        if values[column] is not None:
-            check_moment(names.get(column, column), values[column], now)
-    start, answer, end = values["initiation_time"], values["answer_time"], values["end_time"]
-    if start > end:
-        _refuse(names, "{0} is after {1}", "initiation_time", "end_time")
-    if answer is not None and answer < start:
-        _refuse(names, "{0} is before {1}", "answer_time", "initiation_time")
-    if answer is not None and answer > end:
-        _refuse(names, "{0} is after {1}", "answer_time", "end_time")
-    for column in DURATIONS:
-        if values[column] < 0:
-            _refuse(names, "{0} is negative", column)
-    span = (end - start).total_seconds()
-    for column in ("call_duration", "duration"):
-        if abs(float(values[column]) - span) > TOLERANCE:
-            _refuse(
-                names,
-                "{0} is {got} s but {1} - {2} is {want} s",
-                column,
-                "end_time",
-                "initiation_time",
-                got=_seconds(values[column]),
-                want=_seconds(span),
-            )
-    bill = values["bill_duration"]
-    if answer is None and bill:
-        _refuse(
-            names, "{0} is {got} s but there is no {1}", "bill_duration", "answer_time", got=bill
-        )
-    talk = (end - answer).total_seconds() if answer is not None else 0.0
-    if abs(bill - talk) > TOLERANCE:
-        _refuse(
-            names,
-            "{0} is {got} s but {1} - {2} is {want} s",
-            "bill_duration",
-            "end_time",
-            "answer_time",
-            got=bill,
-            want=_seconds(talk),
-        )
-    if bill > values["call_duration"]:
-        _refuse(
-            names,
-            "{0} ({got} s) is longer than {1} ({want} s)",
-            "bill_duration",
-            "call_duration",
-            got=bill,
-            want=values["call_duration"],
-        )
-
-
-def check_moment(name: str, moment: datetime, now: datetime) -> None:
-    """Raise RecordError for a timestamp before EARLIEST or past now + FUTURE_SLACK."""
-    if moment < EARLIEST:
-        raise RecordError(f"{name} is before {EARLIEST:%Y-%m-%d}")
-    if moment > now + FUTURE_SLACK:
-        minutes = int(FUTURE_SLACK.total_seconds() // 60)
-        raise RecordError(f"{name} is more than {minutes} minutes in the future")
-
-
-def _refuse(names: dict[str, str], reason: str, *columns: str, **figures) -> NoReturn:
-    """Raise RecordError with `reason`, {0}, {1}… being `columns` as the record names them
-    (built only for a bad record: the rules run for every record of every import)."""
-    raise RecordError(reason.format(*(names.get(c, c) for c in columns), **figures))
-
-
-def _seconds(value: int | float | Decimal) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
 
 
 # --- the two styles -------------------------------------------------------------------------
@@ -360,10 +266,13 @@ def _int(r: dict, name: str, signed: bool = False) -> int | None:
     value = r.get(name)
     if _missing(value):
         return None
-    if isinstance(value, bool) or not _INT.fullmatch(str(value)):
-        raise RecordError(f"{name} is not a whole number: {str(value)[:40]!r}")
-    number = int(str(value))
-    if (number < 0 and not signed) or abs(number) > 2**31 - 1:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = parse_int(str(value))  # the API's own rule: a 32-bit whole number
+    except ValueError:
+        raise RecordError(f"{name} is not a 32-bit whole number: {str(value)[:40]!r}") from None
+    if number < 0 and not signed:
         raise RecordError(f"{name} is out of range: {number}")
     return number
 

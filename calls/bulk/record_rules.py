@@ -1,0 +1,106 @@
+"""The record rules: what a stored call must satisfy, whatever brought it in (docs:
+README, "What the importer refuses"). One implementation, used for every record of every
+import; a failure is a RecordError naming the record's own fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import NoReturn
+
+# The record rules' bounds (README, "What the importer refuses").
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export
+FUTURE_SLACK = timedelta(minutes=5)  # clock skew between a switch and us, no more
+TOLERANCE = 1  # seconds: whole-second durations against times cut to any precision
+TIMES = ("initiation_time", "answer_time", "end_time", "date_insert")
+DURATIONS = ("call_duration", "duration", "bill_duration", "billed_duration")
+# The record field behind each checked column, so that a reason names what the file says.
+PLIVO_NAMES = {"date_insert": "end_time"}
+CARRIERX_NAMES = {
+    "initiation_time": "date_start", "answer_time": "date_talk", "end_time": "date_stop",
+    "billed_duration": "duration_billing",
+}  # fmt: skip
+
+
+class RecordError(ValueError):
+    """Why one record was rejected (a sentence for the operator)."""
+
+
+def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
+    """Raise RecordError unless the call's times are sane and in order and its durations
+    agree with them (within TOLERANCE).
+
+    The one place these rules live: what fails here would be served as a negative or
+    impossible call, or abort a whole import at the database. `names` maps a column to
+    the record's own field name, for the reason.
+    """
+    for column in TIMES:
+        if values[column] is not None:
+            check_moment(names.get(column, column), values[column], now)
+    start, answer, end = values["initiation_time"], values["answer_time"], values["end_time"]
+    if start > end:
+        _refuse(names, "{0} is after {1}", "initiation_time", "end_time")
+    if answer is not None and answer < start:
+        _refuse(names, "{0} is before {1}", "answer_time", "initiation_time")
+    if answer is not None and answer > end:
+        _refuse(names, "{0} is after {1}", "answer_time", "end_time")
+    for column in DURATIONS:
+        if values[column] < 0:
+            _refuse(names, "{0} is negative", column)
+    span = (end - start).total_seconds()
+    for column in ("call_duration", "duration"):
+        if abs(float(values[column]) - span) > TOLERANCE:
+            _refuse(
+                names,
+                "{0} is {got} s but {1} - {2} is {want} s",
+                column,
+                "end_time",
+                "initiation_time",
+                got=_seconds(values[column]),
+                want=_seconds(span),
+            )
+    bill = values["bill_duration"]
+    if answer is None and bill:
+        _refuse(
+            names, "{0} is {got} s but there is no {1}", "bill_duration", "answer_time", got=bill
+        )
+    talk = (end - answer).total_seconds() if answer is not None else 0.0
+    if abs(bill - talk) > TOLERANCE:
+        _refuse(
+            names,
+            "{0} is {got} s but {1} - {2} is {want} s",
+            "bill_duration",
+            "end_time",
+            "answer_time",
+            got=bill,
+            want=_seconds(talk),
+        )
+    if bill > values["call_duration"]:
+        _refuse(
+            names,
+            "{0} ({got} s) is longer than {1} ({want} s)",
+            "bill_duration",
+            "call_duration",
+            got=bill,
+            want=values["call_duration"],
+        )
+
+
+def check_moment(name: str, moment: datetime, now: datetime) -> None:
+    """Raise RecordError for a timestamp before EARLIEST or past now + FUTURE_SLACK."""
+    if moment < EARLIEST:
+        raise RecordError(f"{name} is before {EARLIEST:%Y-%m-%d}")
+    if moment > now + FUTURE_SLACK:
+        minutes = int(FUTURE_SLACK.total_seconds() // 60)
+        raise RecordError(f"{name} is more than {minutes} minutes in the future")
+
+
+def _refuse(names: dict[str, str], reason: str, *columns: str, **figures) -> NoReturn:
+    """Raise RecordError with `reason`, {0}, {1}… being `columns` as the record names them
+    (built only for a bad record: the rules run for every record of every import)."""
+    raise RecordError(reason.format(*(names.get(c, c) for c in columns), **figures))
+
+
+def _seconds(value: int | float | Decimal) -> str:
+    return format(Decimal(str(value)).normalize(), "f")
