@@ -1,4 +1,4 @@
-"""The call detail record store behind both API faces (CONTRACT.md part C).
+"""The call detail record store behind both API faces (docs/architecture.md, "The store").
 
 One row per completed call. Plivo names are the column names where the faces share a
 field; CarrierX-only fields keep CarrierX names. On PostgreSQL the table is range-

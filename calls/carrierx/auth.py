@@ -1,4 +1,4 @@
-"""Bearer tokens with scopes (CARRIERX.md, "Auth and scopes")."""
+"""Bearer tokens with scopes (docs/carrierx.md, "Auth and scopes")."""
 
 from __future__ import annotations
 

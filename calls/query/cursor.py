@@ -6,7 +6,8 @@ the walk (so that every page of a walk sees the same window and totals), and a
 fingerprint of the query, so that a cursor cannot be replayed against other filters.
 Signing (Django's signing, keyed by SECRET_KEY) makes tampering a 400, not a surprise.
 A cursor lives for MAX_AGE after its walk began: long enough for any walk, short enough
-that a kept cursor is not a standing view of old data (docs: README, "Pagination").
+that a kept cursor is not a standing view of old data (docs/plivo.md, "Ordering and
+pages").
 """
 
 from __future__ import annotations

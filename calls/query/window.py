@@ -1,4 +1,4 @@
-"""The time window of a list request (CONTRACT.md part A, "The time window").
+"""The time window of a list request (docs/plivo.md, "The time window").
 
 1. No end_time bound: the last 7 days. 2. Only a lower bound: up to now; only an upper
 bound: the 7 days up to it. 3. Wider than 30 days, or lower after upper: an error.
