@@ -20,8 +20,21 @@ from django.db.models.functions import Now
 from calls.store import keys
 
 DIRECTIONS = ("inbound", "outbound")
-HANGUP_SOURCES = ("customer", "carrier", "zentrunk")
 STIR_VERIFICATIONS = ("Verified", "Not Verified", "Not Applicable")
+# Each call is a Voice API call or a SIP-trunking (Zentrunk) call; the two Plivo paths
+# serve one each, with their own hangup catalogues and sources (docs/plivo.md, "Products").
+VOICE, ZENTRUNK = "voice", "zentrunk"
+PRODUCTS = (VOICE, ZENTRUNK)
+HANGUP_SOURCES_BY_PRODUCT = {
+    ZENTRUNK: ("customer", "carrier", "zentrunk"),
+    VOICE: ("Caller", "Callee", "Plivo", "Carrier", "API Request", "Answer XML", "Error",
+            "Unknown"),
+}  # fmt: skip
+# Other spellings of a source, as clients and exports write them -> the stored one.
+HANGUP_SOURCE_ALIASES = {VOICE: {"Call recipient": "Callee"}, ZENTRUNK: {}}
+HANGUP_SOURCES = tuple(dict.fromkeys(s for v in HANGUP_SOURCES_BY_PRODUCT.values() for s in v))
+TRANSPORTS = ("udp", "tcp", "tls")
+ATTESTATIONS = ("A", "B", "C")
 
 
 def normalise_number(raw: str) -> str:
@@ -37,16 +50,21 @@ def normalise_number(raw: str) -> str:
 
 
 class HangupCause(models.Model):
-    """The hangup-cause catalogue (code -> name), loaded by migrate from fixtures/."""
+    """Plivo's hangup causes, (product, code) -> name, loaded by migrate from fixtures/
+    (calls/store/catalogue.py reads the same file)."""
 
-    code = models.IntegerField(primary_key=True)
+    product = models.CharField(max_length=8, choices=[(p, p) for p in PRODUCTS])
+    code = models.IntegerField()
     name = models.CharField(max_length=100)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["product", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="hangup_cause_product_code")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.product} {self.code} {self.name}"
 
 
 class CallQuerySet(models.QuerySet):
@@ -86,6 +104,9 @@ class Call(models.Model):
         db_index=False,
     )
     parent_call_uuid = models.UUIDField(null=True, blank=True)
+    product = models.CharField(
+        max_length=8, choices=[(p, p) for p in PRODUCTS], default=ZENTRUNK, db_default=ZENTRUNK
+    )
 
     # --- parties
     from_number = models.CharField(max_length=128)  # CarrierX number_src, as recorded
@@ -129,6 +150,26 @@ class Call(models.Model):
     stir_orig_id = models.CharField(max_length=128, null=True, blank=True)
     stir_signing_entity = models.CharField(max_length=128, null=True, blank=True)
     stir_verstat = models.CharField(max_length=64, null=True, blank=True)
+
+    # --- SIP trunking (the Zentrunk call object); attestation_indicator is stir_attest
+    trunk_domain = models.CharField(max_length=255, null=True, blank=True)
+    from_country = models.CharField(max_length=2, null=True, blank=True)  # ISO 3166 alpha-2
+    to_country = models.CharField(max_length=2, null=True, blank=True)
+    transport_protocol = models.CharField(
+        max_length=3, null=True, blank=True, choices=[(t, t) for t in TRANSPORTS]
+    )
+    srtp = models.BooleanField(default=False, db_default=False)
+    secure_trunking = models.BooleanField(default=False, db_default=False)
+    secure_trunking_rate = models.DecimalField(
+        max_digits=14, decimal_places=5, null=True, blank=True
+    )
+
+    # --- call quality (Insights); null where the source did not report it
+    rtt = models.FloatField(null=True, blank=True)  # round-trip time, ms
+    jitter = models.FloatField(null=True, blank=True)  # ms
+    packet_loss = models.FloatField(null=True, blank=True)  # percent of packets
+    post_dial_delay = models.FloatField(null=True, blank=True)  # seconds, dial to ringing
+    quality_score = models.FloatField(null=True, blank=True)  # MOS-like, 1 to 5
 
     # --- CarrierX numbers, routing and media
     number_billing = models.CharField(max_length=128, null=True, blank=True)

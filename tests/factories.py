@@ -86,8 +86,13 @@ class CallFactory(factory.django.DjangoModelFactory):
     total_amount = factory.LazyAttribute(
         lambda o: (Decimal(o.billed_duration) / 60 * o.total_rate).quantize(Decimal("0.00001"))
     )
-    hangup_cause_code = 4000
-    hangup_source = "customer"
+    product = "zentrunk"
+    # Each product's normal hangup: Zentrunk 3010 normal_hangup by the customer, Voice
+    # 4000 Normal Hangup by the callee.
+    hangup_cause_code = factory.LazyAttribute(lambda c: 4000 if c.product == "voice" else 3010)
+    hangup_source = factory.LazyAttribute(
+        lambda c: "Callee" if c.product == "voice" else "customer"
+    )
     stir_verification = "Verified"
     stir_attest = "A"
     sipcause = "200"

@@ -138,7 +138,7 @@ class CallAdmin(admin.ModelAdmin):
 
     @admin.display(description="hangup cause")
     def hangup(self, obj: Call) -> str:
-        return f"{obj.hangup_cause_code} {name_for(obj.hangup_cause_code)}"
+        return f"{obj.hangup_cause_code} {name_for(obj.product, obj.hangup_cause_code)}"
 
     @admin.display(description="account")
     def account_link(self, obj: Call) -> str:

@@ -19,11 +19,12 @@ from calls.query.window import MAX_SPAN
 from calls.store.catalogue import name_for
 
 EXPORT_COLUMNS = (
-    "call_uuid", "account__auth_id", "parent_call_uuid", "call_direction", "from_number",
+    "call_uuid", "account__auth_id", "product", "parent_call_uuid", "call_direction", "from_number",
     "to_number", "initiation_time", "answer_time", "end_time", "call_duration",
     "bill_duration", "billed_duration", "total_rate", "total_amount", "hangup_cause_code",
     "hangup_source", "stir_verification",
 )  # fmt: skip
+_PRODUCT, _CODE = EXPORT_COLUMNS.index("product"), EXPORT_COLUMNS.index("hangup_cause_code")
 CHART_DAYS = 30
 
 
@@ -64,7 +65,7 @@ def stream_csv(request, queryset) -> StreamingHttpResponse:
             [*(c.replace("account__", "") for c in EXPORT_COLUMNS), "hangup_cause_name"]
         )
         for row in rows.iterator(chunk_size=2000):  # server-side cursor: constant memory
-            yield writer.writerow([*map(safe_cell, row), name_for(row[14])])
+            yield writer.writerow([*map(safe_cell, row), name_for(row[_PRODUCT], row[_CODE])])
 
     stamp = f"{since:%Y%m%d}-{until:%Y%m%d}"
     response = StreamingHttpResponse(lines(), content_type="text/csv")

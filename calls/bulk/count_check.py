@@ -17,6 +17,7 @@ from calls.store.hour_counts import DAY, HOUR_OF, KEY, TABLE
 class Difference:
     account_id: int
     hour: datetime
+    product: str
     call_direction: str
     counted: int  # in the count table (0: no row)
     live: int  # rows in calls_call (0: none)
@@ -41,7 +42,7 @@ def _compare(lo: datetime, hi: datetime | None) -> list[Difference]:
     kept_upper = "AND hour < %(hi)s" if hi else ""
     sql = f"""
         WITH live AS (
-            SELECT account_id, {HOUR_OF} AS hour, call_direction, count(*) AS calls
+            SELECT account_id, {HOUR_OF} AS hour, product, call_direction, count(*) AS calls
             FROM calls_call WHERE end_time >= %(lo)s {live_upper} GROUP BY {KEY}),
         kept AS (SELECT {KEY}, calls FROM {TABLE} WHERE hour >= %(lo)s {kept_upper})
         SELECT {KEY}, coalesce(kept.calls, 0), coalesce(live.calls, 0)
@@ -61,20 +62,22 @@ def _repair(found: list[Difference]) -> None:
     keys = [
         [d.account_id for d in found],
         [d.hour for d in found],
+        [d.product for d in found],
         [d.call_direction for d in found],
     ]
     with connection.cursor() as cur:
         cur.execute(
             f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
-            SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[], %s::bigint[])
-            ORDER BY 1, 2, 3
+            SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[],
+                                 %s::varchar[], %s::bigint[])
+            ORDER BY 1, 2, 3, 4
             ON CONFLICT ({KEY}) DO UPDATE SET calls = c.calls + EXCLUDED.calls""",
             [*keys, [d.live - d.counted for d in found]],
         )
         cur.execute(
             f"""DELETE FROM {TABLE} c USING unnest(%s::bigint[], %s::timestamptz[],
-            %s::varchar[]) AS d(account_id, hour, call_direction)
-            WHERE c.account_id = d.account_id AND c.hour = d.hour
+            %s::varchar[], %s::varchar[]) AS d(account_id, hour, product, call_direction)
+            WHERE c.account_id = d.account_id AND c.hour = d.hour AND c.product = d.product
             AND c.call_direction = d.call_direction AND c.calls = 0""",
             keys,
         )

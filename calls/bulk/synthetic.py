@@ -54,7 +54,6 @@ OUTBOUND_SHARE = 0.6
 ANSWERED_SHARE = 0.7
 CHILD_LEG_SHARE = 0.08
 # Answered calls end with these; the rest are causes of calls that never connected.
-ANSWERED_CAUSES = {0, 4000, 4010, 4020, 4030, 5000, 5010, 5020, 7000, 7010, 8000, 9000}
 # Relative traffic per hour of day (UTC): quiet nights, busy office hours.
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 2, 1]
 CODECS = ["pcmu", "pcma", "g722", "opus", "amrwb", "g729"]
@@ -102,9 +101,9 @@ class CallGenerator:
             total += HOURLY[(self.start.hour + hour) % 24]
             self.hour_cdf.append(total)
         self.destinations = weighted_table(DESTINATIONS, [d[2] for d in DESTINATIONS])
-        causes = hangup_causes.catalogue()
-        answered = [c for c in causes if c["code"] in ANSWERED_CAUSES]
-        missed = [c for c in causes if c["code"] not in ANSWERED_CAUSES]
+        causes = hangup_causes.entries("zentrunk")
+        answered = [c for c in causes if c["answered"]]
+        missed = [c for c in causes if not c["answered"]]
         self.answered_causes = weighted_table(
             [c["code"] for c in answered], [c["weight"] for c in answered]
         )

@@ -15,6 +15,7 @@ from calls.store.catalogue import name_for
 
 COLUMNS = (
     "call_uuid",
+    "product",
     "answer_time",
     "bill_duration",
     "billed_duration",
@@ -50,6 +51,7 @@ def call_objects(rows: Iterable[tuple], *, zone_name: str, base_uri: str) -> lis
     out = []
     for (
         call_uuid,
+        product,
         answer_time,
         bill_duration,
         billed_duration,
@@ -78,7 +80,7 @@ def call_objects(rows: Iterable[tuple], *, zone_name: str, base_uri: str) -> lis
                 "end_time": timestamp(end_time, zone),
                 "from_number": from_number,
                 "hangup_cause_code": hangup_cause_code,
-                "hangup_cause_name": name_for(hangup_cause_code),
+                "hangup_cause_name": name_for(product, hangup_cause_code),
                 "hangup_source": hangup_source,
                 "initiation_time": timestamp(initiation_time, zone),
                 "parent_call_uuid": str(parent_call_uuid) if parent_call_uuid else None,

@@ -100,11 +100,12 @@ class CallQuery:
         return self.base.by_uuid(call_uuid).values_list("end_time", "call_uuid").first()
 
     def total(self) -> int:
-        """Exact. From the hourly counts when only the window and a direction restrict
-        the calls (the common and the costly case), else a plain COUNT."""
-        direction = _direction_only(self.conditions)
-        if self.window is not None and direction is not False and counts.enabled():
-            return counts.window_total(self.scope.account_ids, self.window, direction)
+        """Exact. From the hourly counts when only the window and equalities on their
+        dimensions (product, direction) restrict the calls, the common and the costly
+        case; else a plain COUNT."""
+        equal = _countable(self.conditions)
+        if self.window is not None and equal is not None and counts.enabled():
+            return counts.window_total(self.scope.account_ids, self.window, equal)
         return self.queryset.count()
 
 
@@ -129,12 +130,12 @@ def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
 
 
-def _direction_only(conditions: tuple[Condition, ...]) -> str | bool | None:
-    """The direction if it is the only condition, None if there is none, else False."""
-    if not conditions:
-        return None
-    if len(conditions) == 1:
-        (only,) = conditions
-        if only.field == "call_direction" and only.lookup == "exact" and not only.negate:
-            return only.value
-    return False
+def _countable(conditions: tuple[Condition, ...]) -> dict[str, str] | None:
+    """The conditions as {dimension: value} if the hourly counts can answer them all."""
+    equal: dict[str, str] = {}
+    for c in conditions:
+        if c.field not in counts.DIMENSIONS or c.lookup != "exact" or c.negate:
+            return None
+        if equal.setdefault(c.field, c.value) != c.value:
+            return None  # two different values: leave the nothing-matches case to COUNT
+    return equal

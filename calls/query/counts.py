@@ -11,6 +11,7 @@ from calls.query.window import Window
 from calls.store.hour_counts import TABLE
 
 HOUR = timedelta(hours=1)
+DIMENSIONS = ("product", "call_direction")  # the count table's columns besides account, hour
 
 
 def enabled() -> bool:
@@ -22,9 +23,9 @@ def _ceil_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + HOUR
 
 
-def window_total(account_ids: list[int], window: Window, direction: str | None = None) -> int:
-    """The exact number of calls of these accounts in the window (optionally one
-    direction): whole hours from the count table, the partial edges counted live."""
+def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) -> int:
+    """The exact number of calls of these accounts in the window whose DIMENSIONS equal
+    `equal` (any subset): whole hours from the count table, the partial edges live."""
     # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
     # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
     first = _ceil_hour(window.lower.at)
@@ -33,25 +34,26 @@ def window_total(account_ids: list[int], window: Window, direction: str | None =
     last = window.upper.at.replace(minute=0, second=0, microsecond=0)  # end of whole hours
     lo_op = ">" if window.lower.strict else ">="
     hi_op = "<" if window.upper.strict else "<="
-    where_dir = " AND call_direction = %s" if direction else ""
-    dir_params = [direction] if direction else []
+    assert set(equal) <= set(DIMENSIONS), equal
+    where_dims = "".join(f" AND {column} = %s" for column in sorted(equal))
+    dim_params = [equal[column] for column in sorted(equal)]
     if last <= first:  # no whole hour inside: count it all live
         sql = (
             "SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) "
-            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{where_dir}"
+            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{where_dims}"
         )
-        params = [account_ids, window.lower.at, window.upper.at, *dir_params]
+        params = [account_ids, window.lower.at, window.upper.at, *dim_params]
     else:
         sql = (
             f"SELECT (SELECT coalesce(sum(calls), 0) FROM {TABLE} WHERE account_id = ANY(%s) "
-            f"AND hour >= %s AND hour < %s{where_dir}) + "
+            f"AND hour >= %s AND hour < %s{where_dims}) + "
             "(SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) AND ("
             f"(end_time {lo_op} %s AND end_time < %s) OR "
-            f"(end_time >= %s AND end_time {hi_op} %s)){where_dir})"
+            f"(end_time >= %s AND end_time {hi_op} %s)){where_dims})"
         )
         params = [
-            account_ids, first, last, *dir_params,
-            account_ids, window.lower.at, first, last, window.upper.at, *dir_params,
+            account_ids, first, last, *dim_params,
+            account_ids, window.lower.at, first, last, window.upper.at, *dim_params,
         ]  # fmt: skip
     with connection.cursor() as cur:
         cur.execute(sql, params)

@@ -31,7 +31,7 @@ from django.db import connection
 TABLE = "calls_hour_count"
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-KEY = "account_id, hour, call_direction"
+KEY = "account_id, hour, product, call_direction"
 HOUR_OF = "date_trunc('hour', end_time, 'UTC')"
 # A range partition's bounds as pg_get_expr prints them (quotes doubled for a SQL literal).
 _BOUNDS_RE = r"FROM \(''([^'']+)''\) TO \(''([^'']+)''\)"
@@ -44,7 +44,7 @@ def _apply_deltas(*sources: tuple[str, int]) -> str:
     locking the same rows in the same order cannot deadlock), only non-zero deltas.
     """
     rows = " UNION ALL ".join(
-        f"SELECT account_id, {HOUR_OF} AS hour, call_direction, {sign} AS n FROM {rel}"
+        f"SELECT account_id, {HOUR_OF} AS hour, product, call_direction, {sign} AS n FROM {rel}"
         for rel, sign in sources
     )
     return f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
@@ -56,8 +56,9 @@ def _apply_deltas(*sources: tuple[str, int]) -> str:
 def _drop_zeros(relation: str) -> str:
     """SQL deleting the count rows of `relation`'s hours that came down to zero."""
     return f"""DELETE FROM {TABLE} c USING (SELECT DISTINCT account_id, {HOUR_OF} AS hour,
-        call_direction FROM {relation}) g WHERE c.account_id = g.account_id
-        AND c.hour = g.hour AND c.call_direction = g.call_direction AND c.calls = 0"""
+        product, call_direction FROM {relation}) g WHERE c.account_id = g.account_id
+        AND c.hour = g.hour AND c.product = g.product AND c.call_direction = g.call_direction
+        AND c.calls = 0"""
 
 
 def _function(name: str, body: list[str]) -> str:
@@ -99,6 +100,9 @@ FUNCTIONS_SQL = [
         SELECT count(*) FROM gone $$""",
 ]
 
+# Migration 0005's table, as it was made then (the product came with 0008, below). The
+# functions are always today's: PL/pgSQL resolves columns when a trigger first runs, and no
+# call is written between 0005 and 0008 on a fresh database.
 INSTALL_SQL = [
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
         account_id bigint NOT NULL,
@@ -129,6 +133,15 @@ REMOVE_SQL = [
     f"DROP FUNCTION IF EXISTS {TABLE}_add(), {TABLE}_remove(), {TABLE}_change(), "
     f"{TABLE}_clear(), {TABLE}_truncated(), {TABLE}_forget(timestamptz, timestamptz)",
     f"DROP TABLE IF EXISTS {TABLE}",
+]
+
+# Migration 0008: the product joins the key (existing rows are Zentrunk calls).
+PRODUCT_SQL = [
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS product varchar(8) NOT NULL DEFAULT 'zentrunk'",
+    f"ALTER TABLE {TABLE} ALTER COLUMN product DROP DEFAULT",
+    f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {TABLE}_pkey",
+    f"ALTER TABLE {TABLE} ADD PRIMARY KEY ({KEY})",
+    *FUNCTIONS_SQL,
 ]
 
 # Each partition's triggers: (name suffix, event, transition tables, function).

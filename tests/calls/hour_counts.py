@@ -9,13 +9,16 @@ from calls.store import hour_counts as counts
 
 
 def counted() -> dict:
-    """(account_id, hour, direction) -> calls, every row of the count table (zeros too)."""
+    """(account_id, hour, product, direction) -> calls, every row of the count table (zeros
+    too)."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT account_id, hour, call_direction, calls FROM {counts.TABLE}")
-        return {(a, h, d): n for a, h, d, n in cur.fetchall()}
+        cur.execute(f"SELECT account_id, hour, product, call_direction, calls FROM {counts.TABLE}")
+        return {(a, h, p, d): n for a, h, p, d, n in cur.fetchall()}
 
 
 def live() -> dict:
     """The same, tallied in Python from every stored call."""
-    rows = Call.objects.values_list("account_id", "end_time", "call_direction")
-    return dict(Counter((a, t.replace(minute=0, second=0, microsecond=0), d) for a, t, d in rows))
+    rows = Call.objects.values_list("account_id", "end_time", "product", "call_direction")
+    return dict(
+        Counter((a, t.replace(minute=0, second=0, microsecond=0), p, d) for a, t, p, d in rows)
+    )

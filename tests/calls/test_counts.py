@@ -26,9 +26,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _live(ids, window, direction=None) -> int:
-    qs = Call.objects.filter(account_id__in=ids).filter(window.q())
-    return qs.filter(call_direction=direction).count() if direction else qs.count()
+def _live(ids, window, equal=None) -> int:
+    return Call.objects.filter(account_id__in=ids).filter(window.q(), **(equal or {})).count()
 
 
 def test_totals_from_counts_equal_live_counts_for_any_window(main_account, subaccount):
@@ -39,6 +38,7 @@ def test_totals_from_counts_equal_live_counts_for_any_window(main_account, subac
         CallFactory(
             account=main_account,
             end_time=(NOW - timedelta(hours=random.randrange(1, 400))).replace(minute=0),
+            product=random.choice(["voice", "zentrunk"]),
         )
     Call.objects.filter(pk__in=list(Call.objects.values_list("pk", flat=True)[:100])).delete()
     rng = random.Random(1)
@@ -49,11 +49,15 @@ def test_totals_from_counts_equal_live_counts_for_any_window(main_account, subac
         if rng.random() < 0.3:
             hi = hi.replace(minute=0, second=0)
         window = Window(Bound(hi - span, rng.random() < 0.5), Bound(hi, rng.random() < 0.5))
-        for direction in (None, "inbound"):
+        for equal in EQUALITIES:
             for accounts in (ids, [subaccount.pk]):
-                assert counts.window_total(accounts, window, direction) == _live(
-                    accounts, window, direction
-                )
+                assert counts.window_total(accounts, window, equal) == _live(
+                    accounts, window, equal
+                ), equal
+
+
+EQUALITIES = [{}, {"call_direction": "inbound"}, {"product": "zentrunk"},
+              {"product": "voice", "call_direction": "outbound"}]  # fmt: skip
 
 
 def test_imports_count_only_rows_actually_stored(main_account):
@@ -68,7 +72,7 @@ def test_imports_count_only_rows_actually_stored(main_account):
     call_import(records=[(1, record)], account=main_account)
     call_import(records=[(1, record), (2, record)], account=main_account)  # duplicates
     window = Window(Bound(NOW - timedelta(days=1), False), Bound(NOW, False))
-    assert counts.window_total([main_account.pk], window) == 1
+    assert counts.window_total([main_account.pk], window, {}) == 1
 
 
 def test_truncating_the_table_clears_the_counts(main_account):
@@ -238,8 +242,9 @@ def _drift(main_account):
         "WHERE hour > now() - interval '20 days' ORDER BY 1 DESC, 2 DESC LIMIT 1)"
     )
     _sql(
-        f"INSERT INTO {counts.TABLE} VALUES (%s, date_trunc('hour', now()) - interval '30 hours', "
-        "'inbound', 0) ON CONFLICT DO NOTHING",
+        f"INSERT INTO {counts.TABLE} (account_id, hour, call_direction, calls, product) "
+        "VALUES (%s, date_trunc('hour', now()) - interval '30 hours', 'inbound', 0, 'zentrunk') "
+        "ON CONFLICT DO NOTHING",
         [main_account.pk],
     )
 
