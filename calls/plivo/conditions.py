@@ -8,7 +8,14 @@ from datetime import datetime
 from django.db import models
 from django_filters import rest_framework as filters
 
-from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call
+from calls.models import (
+    DIRECTIONS,
+    HANGUP_SOURCE_ALIASES,
+    HANGUP_SOURCES_BY_PRODUCT,
+    PRODUCTS,
+    STIR_VERIFICATIONS,
+    Call,
+)
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.errors import QueryError
@@ -31,7 +38,7 @@ class CallFilterSet(filters.FilterSet):
     to_number = NumberPrefixFilter(field_name="to_number_norm")
     call_direction = StrictChoiceFilter(field_name="call_direction", choices=DIRECTIONS)
     hangup_cause_code = IntFilter(field_name="hangup_cause_code")
-    hangup_source = StrictChoiceFilter(field_name="hangup_source", choices=HANGUP_SOURCES)
+    hangup_source = StrictChoiceFilter(field_name="hangup_source", choices=())  # per product
     stir_verification = StrictChoiceFilter(
         field_name="stir_verification", choices=STIR_VERIFICATIONS
     )
@@ -44,6 +51,14 @@ class CallFilterSet(filters.FilterSet):
             models.PositiveIntegerField: {"filter_class": UIntFilter},
             models.DateTimeField: {"filter_class": UTCDateTimeFilter},
         }
+
+    product = ""
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        super().__init__(data, *args, **kwargs)
+        source = self.filters["hangup_source"]  # a copy per instance: the product's words
+        source.extra.update(choices=HANGUP_SOURCES_BY_PRODUCT[self.product],
+                            aliases=HANGUP_SOURCE_ALIASES[self.product])  # fmt: skip
 
     def window(self, now: datetime) -> win.Window:
         """The end_time window of this (valid) request; raises WindowError."""
@@ -64,8 +79,16 @@ class CallFilterSet(filters.FilterSet):
         if not self.is_valid():
             name, messages = next(iter(self.errors.items()))
             raise QueryError(f"Invalid {name}: {' '.join(messages)}.", name)
-        return tuple(
+        filters = [
             Condition(self.filters[name].field_name, self.filters[name].lookup_expr, value)
             for name, value in self.form.cleaned_data.items()
             if value is not None and not name.startswith("end_time")
-        )
+        ]
+        return (Condition("product", "exact", self.product), *filters)
+
+
+# One filter set per product: the same parameters, each product's own hangup sources.
+FILTERSETS = {
+    product: type(f"{product.title()}CallFilterSet", (CallFilterSet,), {"product": product})
+    for product in PRODUCTS
+}

@@ -17,12 +17,13 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from calls.access.throttling import AddressThrottle, PlivoAccountThrottle
-from calls.plivo import schema
+from calls.models import ZENTRUNK
+from calls.plivo import insights, schema
 from calls.plivo.auth import AccountBasicAuthentication
-from calls.plivo.conditions import CallFilterSet
+from calls.plivo.conditions import FILTERSETS
 from calls.plivo.serialize import COLUMNS, call_objects
 from calls.query import scope as scopes
-from calls.query.core import CallQuery, retrieve
+from calls.query.core import CallQuery, Condition, retrieve
 from calls.query.cursor import Cursor, fingerprint
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
@@ -65,6 +66,7 @@ class CallViewSet(viewsets.ViewSet):
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]
     throttle_classes = [AddressThrottle, PlivoAccountThrottle]
+    product = ZENTRUNK  # set per path in calls/plivo/urls.py: /Call/ voice, /Zentrunk/Call/
 
     def get_exception_handler(self):
         return faces.exception_handler
@@ -76,7 +78,7 @@ class CallViewSet(viewsets.ViewSet):
 
     def list(self, request, auth_id: str) -> Response:
         params = request.query_params
-        filterset = CallFilterSet(params)
+        filterset = FILTERSETS[self.product](params)
         check_known(params, {*filterset.filters, *PAGING_PARAMS, "subaccount"})
         limit = bounded_uint(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
         offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
@@ -137,6 +139,19 @@ class CallViewSet(viewsets.ViewSet):
         )
 
     def retrieve(self, request, auth_id: str, call_uuid: str) -> Response:
+        scope, row = self._one(request, auth_id, call_uuid, COLUMNS)
+        (obj,) = call_objects(
+            [row], zone_name=scope.root.timezone, base_uri=_base_uri(request, auth_id)
+        )
+        return Response({"api_id": request.api_id, **obj})
+
+    def insights(self, request, auth_id: str, call_uuid: str) -> Response:
+        _, row = self._one(request, auth_id, call_uuid, insights.COLUMNS)
+        return Response({"api_id": request.api_id, **insights.insights_object(row)})
+
+    def _one(self, request, auth_id: str, call_uuid: str, columns: tuple[str, ...]):
+        """(scope, row) of the path's call, of this path's product; a 404 otherwise, the
+        same whether the call is unknown, another account's or another product's."""
         check_known(request.query_params, {"call_uuid"})
         try:
             wanted = uuid.UUID(call_uuid)
@@ -147,13 +162,11 @@ class CallViewSet(viewsets.ViewSet):
             raise QueryError("The call_uuid parameter differs from the one in the path.",
                              "call_uuid")  # fmt: skip
         scope = scopes.for_path_account(request.user, auth_id)
-        row = retrieve(scope, wanted, columns=COLUMNS)
+        product = (Condition("product", "exact", self.product),)
+        row = retrieve(scope, wanted, columns=columns, conditions=product)
         if row is None:
             raise NotFound(CALL_NOT_FOUND, "call_uuid")
-        (obj,) = call_objects(
-            [row], zone_name=scope.root.timezone, base_uri=_base_uri(request, auth_id)
-        )
-        return Response({"api_id": request.api_id, **obj})
+        return scope, row
 
 
 def _base_uri(request, auth_id: str) -> str:

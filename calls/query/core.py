@@ -109,9 +109,19 @@ class CallQuery:
         return self.queryset.count()
 
 
-def retrieve(scope: Scope, call_uuid: UUID, *, columns: tuple[str, ...]) -> tuple | None:
-    """One call by its uuid, through the same scope and retention as every list."""
-    return _visible(scope).by_uuid(call_uuid).values_list(*columns).first()
+def retrieve(
+    scope: Scope,
+    call_uuid: UUID,
+    *,
+    columns: tuple[str, ...],
+    conditions: tuple[Condition, ...] = (),
+) -> tuple | None:
+    """One call by its uuid, through the same scope and retention as every list (and the
+    conditions a face always applies, such as its product)."""
+    queryset = _visible(scope).by_uuid(call_uuid)
+    for number, condition in enumerate(conditions):
+        queryset = condition.apply(queryset, number)
+    return queryset.values_list(*columns).first()
 
 
 def keyset(anchor: Anchor, *, towards_older: bool) -> Q:

@@ -44,15 +44,17 @@ class NumberPrefixField(_ParsedField):
 
 
 class StrictChoiceField(_ParsedField):
-    """A choice whose error lists the accepted values."""
+    """A choice whose error lists the accepted values; `aliases` maps other spellings a
+    client may send to the stored value."""
 
-    def __init__(self, *, choices: tuple[str, ...], **kwargs) -> None:
-        self.choices = choices
+    def __init__(self, *, choices: tuple[str, ...], aliases: dict | None = None, **kwargs) -> None:
+        self.choices, self.aliases = choices, aliases or {}
         super().__init__(**kwargs)
 
     def to_python(self, value):
         if value is None:
             return None
+        value = self.aliases.get(value, value)
         if value not in self.choices:
             allowed = ", ".join(self.choices)
             raise forms.ValidationError(f"expected one of {allowed}; got {value[:40]!r}")

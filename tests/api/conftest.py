@@ -22,10 +22,14 @@ def frozen():
 
 @pytest.fixture
 def plivo(db):
-    """plivo(caller, path_account=None, *, uuid=None, **params) -> response."""
+    """plivo(caller, path_account=None, *, uuid=None, **params) -> response.
+
+    The Zentrunk path by default, since factory calls are SIP-trunking calls (the product
+    the seed and imports default to); `zentrunk=False` asks the Voice path, /Call/.
+    """
     client = Client()
 
-    def get(caller, path_account=None, *, uuid=None, token=None, zentrunk=False, **params):
+    def get(caller, path_account=None, *, uuid=None, token=None, zentrunk=True, **params):
         auth_id = path_account.auth_id if path_account else caller.auth_id
         url = f"/v1/Account/{auth_id}/{'Zentrunk/' if zentrunk else ''}Call/"
         if uuid:

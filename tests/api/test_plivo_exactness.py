@@ -68,7 +68,7 @@ def test_total_count_equals_count_and_the_walk(calls_on_edges, main_account, low
         window = window.filter(end_time__lte=NOW)
     client = Client()
     response = client.get(
-        f"/v1/Account/{main_account.auth_id}/Call/", params, **basic(main_account)
+        f"/v1/Account/{main_account.auth_id}/Zentrunk/Call/", params, **basic(main_account)
     )
     if lower and (lower[1] > NOW or (upper and lower[1] > upper[1])):
         assert response.status_code == 400  # in the future, or an upside-down window

@@ -73,7 +73,7 @@ def test_meta_counts_exactly_and_links_keep_the_filters(plivo, main_account, man
     query = parse_qs(urlparse(meta["next"]).query)
     assert query["call_direction"] == ["outbound"] and query["from_number"] == ["+1"]
     assert query["offset"] == ["5"] and query["limit"] == ["5"] and query["cursor"]
-    assert urlparse(meta["next"]).path == f"/v1/Account/{main_account.auth_id}/Call/"
+    assert urlparse(meta["next"]).path == f"/v1/Account/{main_account.auth_id}/Zentrunk/Call/"
 
 
 def test_the_last_page_has_no_next(plivo, main_account, many):
