@@ -111,6 +111,8 @@ class Fixture:
             counts[account.pk] = account
         small = list(counts.values())[-1]
         self.big, self.small = big, small
+        # Each account's calls are one product: ask each on its path (/Call/ is Voice).
+        self.big_path, self.small_path = (self.path_of(a) for a in (big, small))
         self.big_token = account_rotate_auth_token(account=big)
         self.small_token = account_rotate_auth_token(account=small)
         self.bearer = token_create(account=big, scopes=["calls.read", "calls.read_descendant"],
@@ -119,6 +121,13 @@ class Fixture:
             "call_uuid", "from_number_norm", "to_number_norm")[:200]  # fmt: skip
         self.uuids = [str(r[0]) for r in recent]
         self.from_number, self.to_number = recent[0][1], recent[0][2]
+
+    @staticmethod
+    def path_of(account) -> str:
+        from calls.models import Call
+
+        product = Call.objects.filter(account=account).values_list("product", flat=True).first()
+        return f"/v1/Account/{account.auth_id}/{'Zentrunk/' if product == 'zentrunk' else ''}Call/"
 
     def basic(self, account, token) -> dict:
         raw = base64.b64encode(f"{account.auth_id}:{token}".encode()).decode()
@@ -129,7 +138,7 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
     big = fx.basic(fx.big, fx.big_token)
     small = fx.basic(fx.small, fx.small_token)
     bearer = {"Authorization": f"Bearer {fx.bearer}"}
-    base = f"/v1/Account/{fx.big.auth_id}/Call/"
+    base = fx.big_path
     day30 = (now - timedelta(days=29, hours=23)).strftime("%Y-%m-%d %H:%M")
 
     def plivo(**params):
@@ -141,7 +150,7 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
     return [
         ("Plivo: default window, big account", plivo()),
         ("Plivo: default window, small account",
-         [(f"/v1/Account/{fx.small.auth_id}/Call/", small)]),
+         [(fx.small_path, small)]),
         ("Plivo: 30-day window", plivo(end_time__gte=day30)),
         ("Plivo: from_number short prefix", plivo(from_number="1")),
         ("Plivo: from_number long prefix", plivo(from_number=fx.from_number[:-2])),
@@ -164,7 +173,7 @@ def scenarios(fx: Fixture, now: datetime) -> list[tuple[str, list[tuple[str, dic
         ("CarrierX: after at depth 10,000",
          [(f"/core/v2/calls/call_drs?after={depth_sid}", bearer)]),
         ("Textbook DRF: default window, big account",
-         [(f"/textbook/v1/Account/{fx.big.auth_id}/Call/", big)]),
+         [("/textbook" + fx.big_path, big)]),
     ]  # fmt: skip
 
 

@@ -33,7 +33,7 @@ class TextbookCallSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_hangup_cause_name(self, obj) -> str:
-        return name_for(obj.hangup_cause_code)
+        return name_for(obj.product, obj.hangup_cause_code)
 
     def get_resource_uri(self, obj) -> str:
         return f"/v1/Account/{obj.account_id}/Call/{obj.call_uuid}/"
@@ -67,6 +67,7 @@ class TextbookCallList(generics.ListAPIView):
     def get_queryset(self):
         ids = Account.objects.subtree_ids(self.request.user.pk)
         since = timezone.now() - timedelta(days=7)
-        return Call.objects.filter(account_id__in=ids, end_time__gte=since).order_by(
-            "-end_time", "-call_uuid"
-        )
+        product = "zentrunk" if "/Zentrunk/" in self.request.path else "voice"
+        return Call.objects.filter(
+            account_id__in=ids, end_time__gte=since, product=product
+        ).order_by("-end_time", "-call_uuid")

@@ -4,5 +4,6 @@ from bench.textbook import TextbookCallList
 
 urlpatterns = [
     path("textbook/v1/Account/<str:auth_id>/Call/", TextbookCallList.as_view()),
+    path("textbook/v1/Account/<str:auth_id>/Zentrunk/Call/", TextbookCallList.as_view()),
     path("", include("cdrapi.urls")),
 ]
