@@ -48,7 +48,7 @@ def variants() -> list[tuple[str, str]]:
         ("last 30 days", f"{base}?window=30d"),
         ("last 90 days", f"{base}?window=90d"),
         ("direction inbound", f"{base}?call_direction__exact=inbound"),
-        ("hangup source zentrunk, 30 days", f"{base}?hangup_source__exact=zentrunk&window=30d"),
+        ("hangup source zentrunk, 30 days", f"{base}?hangup_source=zentrunk&window=30d"),
         ("big account", f"{base}?account={big.auth_id}"),
         ("small account, 30 days", f"{base}?account={small.auth_id}&window=30d"),
         ("big account + inbound", f"{base}?account={big.auth_id}&call_direction__exact=inbound"),

@@ -18,24 +18,27 @@ from calls.admin import views as admin_views
 from calls.admin.filters import (
     AccountFilter,
     EndTimeWindowFilter,
+    HangupSourceFilter,
     SinceFilter,
     UntilFilter,
 )
 from calls.admin.paginator import CappedCountPaginator
-from calls.models import Call, HangupCause, normalise_number
+from calls.models import ZENTRUNK, Call, HangupCause, normalise_number
 from calls.store.catalogue import name_for
+
+TRUNKING = "SIP trunking"
 
 
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = (
-        "end_time", "from_number", "to_number", "call_direction", "call_duration",
+        "end_time", "product", "from_number", "to_number", "call_direction", "call_duration",
         "billed_duration", "hangup", "hangup_source", "stir_verification", "total_amount",
         "account",
     )  # fmt: skip
     list_filter = (
-        EndTimeWindowFilter, SinceFilter, UntilFilter, AccountFilter, "call_direction",
-        "hangup_source", "stir_verification",
+        EndTimeWindowFilter, SinceFilter, UntilFilter, AccountFilter, "product",
+        "call_direction", HangupSourceFilter, "stir_verification",
     )  # fmt: skip
     search_fields = ("from_number_norm",)  # replaced by get_search_results below
     search_help_text = "A number prefix (+ ignored), or a call UUID."
@@ -48,8 +51,9 @@ class CallAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER  # a count per filter choice would scan the window
     list_per_page = 50
     fieldsets = (
-        ("Parties", {"fields": ("call_uuid", "account_link", "call_direction", "from_number",
-                                "to_number", "number_billing", "number_external", "legs")}),
+        ("Parties", {"fields": ("call_uuid", "product", "account_link", "call_direction",
+                                "from_number", "from_country", "to_number", "to_country",
+                                "number_billing", "number_external", "legs")}),
         ("Timing", {"fields": ("initiation_time", "answer_time", "end_time", "date_insert",
                                "call_duration", "duration", "bill_duration")}),
         ("Billing", {"fields": ("billed_duration", "total_rate", "total_amount",
@@ -57,6 +61,10 @@ class CallAdmin(admin.ModelAdmin):
                                 "rate_lcr_dst")}),
         ("Hangup", {"fields": ("hangup", "hangup_source", "sipcause",
                                "disconnect_originator")}),
+        (TRUNKING, {"fields": ("trunk_domain", "transport_protocol", "srtp",
+                               "secure_trunking", "secure_trunking_rate")}),
+        ("Call quality", {"fields": ("rtt", "jitter", "packet_loss", "post_dial_delay",
+                                     "quality_score")}),
         ("SIP and media", {"classes": ("collapse",), "fields": (
             "codec_src", "codec_dst", "transcoded", "ip_src", "ip_dst", "sipcallid_src",
             "sipcallid_dst", "trunk_sid_src", "trunk_sid_dst", "trunk_group_sid_src",
@@ -69,6 +77,13 @@ class CallAdmin(admin.ModelAdmin):
                                     "identity")}),
         ("Other", {"fields": ("type", "version", "user_data")}),
     )  # fmt: skip
+
+    def get_fieldsets(self, request, obj=None):
+        """A Voice call has no trunk: its page leaves the section out."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.product != ZENTRUNK:
+            return [(name, options) for name, options in fieldsets if name != TRUNKING]
+        return fieldsets
 
     # A CDR is a record of fact: it can be read, never edited, added or deleted here.
     def has_add_permission(self, request) -> bool:
@@ -138,6 +153,7 @@ class CallAdmin(admin.ModelAdmin):
 
     @admin.display(description="hangup cause")
     def hangup(self, obj: Call) -> str:
+        """The code and its name in the call's own product's catalogue."""
         return f"{obj.hangup_cause_code} {name_for(obj.product, obj.hangup_cause_code)}"
 
     @admin.display(description="account")
@@ -168,8 +184,11 @@ class CallAdmin(admin.ModelAdmin):
 
 @admin.register(HangupCause)
 class HangupCauseAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
-    search_fields = ("name",)
+    """Both of Plivo's catalogues: a code means something only with its product."""
+
+    list_display = ("product", "code", "name")
+    list_filter = ("product",)
+    search_fields = ("name", "=code")
 
     def has_add_permission(self, request) -> bool:
         return False  # the catalogue ships in fixtures/hangup_causes.json

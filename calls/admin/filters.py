@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from accounts.models import Account
+from calls.models import HANGUP_SOURCES_BY_PRODUCT
 from calls.query.values import parse_utc_datetime
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
@@ -110,3 +111,26 @@ class SinceFilter(InputFilter):
 class UntilFilter(SinceFilter):
     title = "ended at or before (UTC)"
     parameter_name = "until"
+
+
+class HangupSourceFilter(admin.SimpleListFilter):
+    """The hangup sources of the product picked in the product filter (Voice's
+    Caller/Callee/Plivo…, Zentrunk's customer/carrier/zentrunk), or all of them."""
+
+    title = "hangup source"
+    parameter_name = "hangup_source"
+
+    def lookups(self, request, model_admin):
+        product = request.GET.get("product__exact")
+        if product in HANGUP_SOURCES_BY_PRODUCT:
+            return [(source, source) for source in HANGUP_SOURCES_BY_PRODUCT[product]]
+        # Both vocabularies: "carrier" (Zentrunk) and "Carrier" (Voice) need their product.
+        return [
+            (source, f"{source} ({name})")
+            for name, sources in HANGUP_SOURCES_BY_PRODUCT.items()
+            for source in sources
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(hangup_source=value) if value else queryset

@@ -43,6 +43,7 @@ def call_import(
     *,
     records: Iterable[tuple[int, dict]],
     account: Account | None = None,
+    product: str | None = None,
     strict: bool = False,
     batch_size: int = 5000,
     progress: Progress | None = None,
@@ -50,12 +51,14 @@ def call_import(
 ) -> ImportSummary:
     """Import (line number, record) pairs in Plivo or CarrierX field names.
 
+    `product` ("voice" or "zentrunk") is every record's, whatever its own `product` key
+    says; without it a record without one is a Zentrunk call.
     A bad record is reported and skipped; with `strict` the first one aborts the whole
     import and nothing is stored (one transaction). Re-importing stores nothing twice.
     Memory stays constant: records stream through batches of `batch_size`.
     """
     summary = ImportSummary()
-    rows = parse_records(records, account=account)
+    rows = parse_records(records, account=account, product=product)
 
     def run() -> None:
         batch: list[dict] = []

@@ -5,6 +5,11 @@ Plivo, `dr_sid` means CarrierX. Fields only one face has are derived for the oth
 (README, "Importing"): e.g. a CarrierX record's `hangup_cause_code` follows from its SIP
 cause, a Plivo record's `duration` from its times. Every record then passes the record
 rules (`check_record`): a call whose times and durations disagree is refused, not stored.
+
+Each record is a Voice or a SIP-trunking (Zentrunk) call: its `product` key, or the
+importer's `product` for every record, else Zentrunk. Its hangup source must be one of
+its product's (an alias is stored as the canonical name); the Zentrunk and Insights
+fields are read when present, and a missing country is derived from the number.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from accounts.models import Account
+from calls.bulk.countries import country_of
+from calls.bulk.hangup_sides import cause_for_sip
 from calls.bulk.record_rules import (
     CARRIERX_NAMES,
     PLIVO_NAMES,
@@ -25,16 +32,23 @@ from calls.bulk.record_rules import (
     check_moment,
     check_record,
 )
-from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS, Call, normalise_number
+from calls.models import (
+    ATTESTATIONS,
+    DIRECTIONS,
+    HANGUP_SOURCE_ALIASES,
+    HANGUP_SOURCES_BY_PRODUCT,
+    PRODUCTS,
+    STIR_VERIFICATIONS,
+    TRANSPORTS,
+    VOICE,
+    ZENTRUNK,
+    Call,
+    normalise_number,
+)
 from calls.query.values import parse_int
 
 _NO_LIMIT = 1 << 30
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
-# SIP final response -> Plivo hangup cause (README table).
-SIP_TO_CAUSE = {
-    "200": 4000, "404": 3030, "408": 3040, "480": 3020, "486": 3000, "487": 1000,
-    "503": 8010, "600": 3000, "603": 3010,
-}  # fmt: skip
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
 CARRIERX_TEXT = (
     "number_billing", "number_external", "number_src_original", "number_src_transformed",
@@ -48,6 +62,17 @@ CARRIERX_UUIDS = (
     "endpoint_sid_src", "endpoint_sid_dst",
 )  # fmt: skip
 CARRIERX_MONEY = ("price_lcr_src", "price_lcr_dst", "rate_lcr_src", "rate_lcr_dst")
+# The source a record without one gets: Zentrunk's customer (as before products), Voice's
+# own "Unknown".
+DEFAULT_SOURCE = {ZENTRUNK: "customer", VOICE: "Unknown"}
+# The Zentrunk call object's trunk fields: a Voice call has none.
+TRUNK_FIELDS = ("trunk_domain", "transport_protocol", "srtp", "secure_trunking",
+                "secure_trunking_rate")  # fmt: skip
+# Call quality (Insights), each with its unit's range.
+QUALITY_RANGES = {
+    "rtt": (0, 100_000), "jitter": (0, 100_000), "packet_loss": (0, 100),
+    "post_dial_delay": (0, 86_400), "quality_score": (1, 5),
+}  # fmt: skip
 
 
 def detect_style(record: dict) -> str:
@@ -61,12 +86,16 @@ def detect_style(record: dict) -> str:
 
 
 def parse_records(
-    records: Iterable[tuple[int, dict | RecordError]], *, account: Account | None
+    records: Iterable[tuple[int, dict | RecordError]],
+    *,
+    account: Account | None,
+    product: str | None = None,
 ) -> Iterator[tuple[int, dict | RecordError]]:
     """(line, column values) for each good record, (line, RecordError) for each bad one.
 
     All records of one file share a style, so their dicts share their keys (the columns
     that style fills): callers can turn them into COPY rows with one `columns` list.
+    `product` ("voice", "zentrunk") overrides each record's own `product` key.
     """
     style = None
     partners: dict[str, int | None] = {}
@@ -79,12 +108,14 @@ def parse_records(
                 raise RecordError("not an object")
             style = style or detect_style(record)
             now = timezone.now()
+            kind = product or _choice(record, "product", PRODUCTS) or ZENTRUNK
             if style == "plivo":
-                values = _plivo(record, now)
+                values = _plivo(record, now, kind)
                 check_record(values, PLIVO_NAMES, now)
             else:
-                values = _carrierx(record, now)
+                values = _carrierx(record, now, kind)
                 check_record(values, CARRIERX_NAMES, now)
+            _product_fields(record, values, kind)
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
@@ -111,7 +142,7 @@ def _account_id(record: dict, account: Account | None, partners: dict) -> int:
 
 
 # --- the two styles -------------------------------------------------------------------------
-def _plivo(r: dict, now: datetime) -> dict:
+def _plivo(r: dict, now: datetime, product: str) -> dict:
     end = _time(r, "end_time", now, required=True)
     answer = _time(r, "answer_time", now)
     call_duration = _int(r, "call_duration")
@@ -143,9 +174,10 @@ def _plivo(r: dict, now: datetime) -> dict:
         "total_amount": _money(r, "total_amount") or Decimal(0),
         "total_rate": _money(r, "total_rate") or Decimal(0),
         "hangup_cause_code": _int(r, "hangup_cause_code", signed=True) or 0,
-        "hangup_source": _choice(r, "hangup_source", HANGUP_SOURCES) or "customer",
+        "hangup_source": _source(r, product),
         "stir_verification": _choice(r, "stir_verification", STIR_VERIFICATIONS)
         or "Not Applicable",
+        "stir_attest": _choice(r, "attestation_indicator", ATTESTATIONS),
         "sipcause": "",
         "disconnect_originator": "",
         "transcoded": False,
@@ -155,7 +187,7 @@ def _plivo(r: dict, now: datetime) -> dict:
     }
 
 
-def _carrierx(r: dict, now: datetime) -> dict:
+def _carrierx(r: dict, now: datetime, product: str) -> dict:
     end = _time(r, "date_stop", now, required=True)
     start = _time(r, "date_start", now, required=True)
     talk = _time(r, "date_talk", now)
@@ -167,7 +199,11 @@ def _carrierx(r: dict, now: datetime) -> dict:
     billed = _int(r, "duration_billing")
     sipcause = _text(r, "sipcause") or ""
     originator = (_text(r, "disconnect_originator") or "").upper()
-    customer_side = "SRC" if direction == "outbound" else "DST"
+    if product == VOICE:
+        source = {"SRC": "Caller", "DST": "Callee"}.get(originator, "Unknown")
+    else:
+        customer_side = "SRC" if direction == "outbound" else "DST"
+        source = "customer" if originator == customer_side else "carrier"
     user_data = r.get("user_data") or {}
     if isinstance(user_data, str):
         try:
@@ -192,8 +228,8 @@ def _carrierx(r: dict, now: datetime) -> dict:
         "billed_duration": bill if billed is None else billed,
         "total_amount": _money(r, "price") or Decimal(0),
         "total_rate": _money(r, "rate") or Decimal(0),
-        "hangup_cause_code": SIP_TO_CAUSE.get(sipcause, 0),
-        "hangup_source": "customer" if originator == customer_side else "carrier",
+        "hangup_cause_code": cause_for_sip(product, sipcause, source),
+        "hangup_source": source,
         "stir_verification": ATTEST_TO_STIR.get(r.get("stir_attest") or "", "Not Applicable"),
         "sipcause": sipcause,
         "disconnect_originator": originator,
@@ -209,6 +245,32 @@ def _carrierx(r: dict, now: datetime) -> dict:
     for name in CARRIERX_MONEY:
         values[name] = _money(r, name)
     return values
+
+
+def _product_fields(r: dict, values: dict, product: str) -> None:
+    """The product, the Zentrunk object's fields and the call quality (both styles)."""
+    values["product"] = product
+    for side in ("from", "to"):
+        name = f"{side}_country"
+        values[name] = _country(r, name) or country_of(values[f"{side}_number"])
+    trunk = {
+        "trunk_domain": _text(r, "trunk_domain"),
+        "transport_protocol": _choice(r, "transport_protocol", TRANSPORTS),
+        "srtp": _bool(r, "srtp"),
+        "secure_trunking": _bool(r, "secure_trunking"),
+        "secure_trunking_rate": _money(r, "secure_trunking_rate"),
+    }
+    if product == VOICE:
+        for name, value in trunk.items():
+            if value is not None and value is not False:
+                raise RecordError(
+                    f"{name} is a SIP-trunking field, but the record is a voice call "
+                    "(product zentrunk, or leave it out)"
+                )
+    values.update(trunk)
+    for name, (low, high) in QUALITY_RANGES.items():
+        key = "plivo_quality_score" if name == "quality_score" and name not in r else name
+        values[name] = _measure(r, key, low, high)
 
 
 # --- field parsers ------------------------------------------------------------------------
@@ -301,8 +363,62 @@ def _choice(r: dict, name: str, choices: tuple, required: bool = False) -> str |
     return value
 
 
+_TRUE, _FALSE = {"true", "1", "t", "yes"}, {"false", "0", "f", "no"}
+
+
 def _bool(r: dict, name: str) -> bool:
     value = r.get(name)
+    if _missing(value):
+        return False
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in {"true", "1", "t", "yes"}
+    text = str(value).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise RecordError(f"{name} must be true or false; got {str(value)[:40]!r}")
+    return text in _TRUE
+
+
+def _source(r: dict, product: str) -> str:
+    """The record's hangup source, which must be one of its product's (README,
+    "Importing"); an alias ("Call recipient") is stored as its canonical name."""
+    value = r.get("hangup_source")
+    if _missing(value):
+        return DEFAULT_SOURCE[product]
+    accepted = HANGUP_SOURCES_BY_PRODUCT[product]
+    aliases = HANGUP_SOURCE_ALIASES[product]
+    if value in accepted:
+        return value
+    if value in aliases:
+        return aliases[value]
+    also = "".join(f"; {alias!r} is read as {name!r}" for alias, name in aliases.items())
+    raise RecordError(
+        f"hangup_source {str(value)[:40]!r} is not a {product} source: one of "
+        f"{', '.join(accepted)}{also}"
+    )
+
+
+def _country(r: dict, name: str) -> str | None:
+    value = _text(r, name)
+    if value is None:
+        return None
+    if not (len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()):
+        raise RecordError(
+            f"{name} must be two upper-case letters (ISO 3166 alpha-2); got {value[:40]!r}"
+        )
+    return value
+
+
+def _measure(r: dict, name: str, low: float, high: float) -> float | None:
+    """A quality figure (a JSON number or its text), from `low` to `high`."""
+    value = r.get(name)
+    if _missing(value):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{name} is not a number: {str(value)[:40]!r}") from None
+    if not low <= number <= high:  # NaN fails too
+        raise RecordError(f"{name} must be from {low} to {high}; got {str(value)[:40]}")
+    return number

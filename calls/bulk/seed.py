@@ -7,6 +7,7 @@ stored is skipped, so a run can be interrupted at any moment and run again.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from accounts.models import Account
 from accounts.services import account_create
 from calls.bulk import seed_worker
 from calls.bulk.progress import Progress
-from calls.bulk.synthetic import CHUNK, COLUMNS, CallGenerator
+from calls.bulk.synthetic import CHUNK, COLUMNS, MIXED, CallGenerator
 from calls.store import loading, partitions
 
 
@@ -61,6 +62,7 @@ def call_seed(
     batch_size: int = CHUNK,
     workers: int = 1,
     now: datetime | None = None,
+    product: str = MIXED,
     progress: Progress | None = None,
 ) -> int:
     """Store `count` synthetic calls; return how many this run wrote.
@@ -69,10 +71,12 @@ def call_seed(
     of the current UTC day so that a re-run on the same day resumes instead of
     duplicating). Each chunk is one transaction; a chunk already stored is skipped.
     With `workers` > 1 (PostgreSQL), chunks are made and COPYed by that many processes.
+    `product` is every account's ("voice", "zentrunk") or "mixed": ~30% of the accounts
+    Voice, the rest Zentrunk (calls/bulk/synthetic.py, `account_products`).
     """
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     generator = CallGenerator(
-        account_ids=account_ids, weights=weights, days=days, seed=seed, now=now
+        account_ids=account_ids, weights=weights, days=days, seed=seed, now=now, product=product
     )
     chunks = max(1, -(-count // batch_size))
     sizes = [min(batch_size, count - index * batch_size) for index in range(chunks)]
@@ -82,7 +86,7 @@ def call_seed(
     # Workers commit on their own connections, so only outside a transaction.
     if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
         context = multiprocessing.get_context("spawn")
-        init_args = (generator, connection.settings_dict["NAME"])
+        init_args = (pickle.dumps(generator), connection.settings_dict["NAME"])
         with context.Pool(workers, seed_worker.init, init_args) as pool:
             for stored, size in pool.imap_unordered(seed_worker.seed_chunk, jobs):
                 written += stored

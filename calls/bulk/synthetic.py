@@ -2,8 +2,13 @@
 
 Shapes the data like a real voice platform's: a few busy numbers and many rare ones,
 national and international destinations, ~60/40 outbound/inbound, ~30% unanswered,
-heavy-tailed talk times, billing rounded up to the increment, hangup causes drawn by
-their catalogue weight, a STIR mix, child legs for some calls, and a daily rhythm.
+heavy-tailed talk times, billing rounded up to the increment, a STIR mix, child legs for
+some calls, and a daily rhythm. Each account carries one product (README, "seed_calls"):
+Voice API calls or SIP-trunking (Zentrunk) calls, ~30% of accounts Voice when mixed.
+A call's hangup cause is drawn from its product's catalogue by weight (answered calls
+from the causes that end answered calls), its source from the sides that end a call with
+that cause (calls/bulk/hangup_sides.py); a Zentrunk account has one trunk (domain,
+transport, SRTP); countries are libphonenumber's; ~70% of answered calls report quality.
 
 Rows come out as tuples in `COLUMNS` order, ready for COPY: the seeder must reach 100k
 rows/s on two cores, so the hot loop avoids dicts, Decimal arithmetic and
@@ -21,7 +26,12 @@ import random
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from statistics import NormalDist
 
+from calls.bulk import hangup_sides
+from calls.bulk.countries import country_of
+from calls.models import PRODUCTS, VOICE, ZENTRUNK
 from calls.store import catalogue as hangup_causes
 
 COLUMNS = (
@@ -32,7 +42,9 @@ COLUMNS = (
     "disconnect_originator", "stir_verification", "stir_attest", "stir_identity",
     "stir_orig_id", "stir_signing_entity", "stir_verstat", "codec_src", "codec_dst",
     "transcoded", "ip_src", "ip_dst", "sipcallid_src", "sipcallid_dst", "number_billing",
-    "number_external", "type", "user_data", "version",
+    "number_external", "type", "user_data", "version", "product", "from_country",
+    "to_country", "trunk_domain", "transport_protocol", "srtp", "secure_trunking",
+    "secure_trunking_rate", "rtt", "jitter", "packet_loss", "post_dial_delay", "quality_score",
 )  # fmt: skip
 IDX = {name: i for i, name in enumerate(COLUMNS)}
 
@@ -57,8 +69,21 @@ CHILD_LEG_SHARE = 0.08
 # Relative traffic per hour of day (UTC): quiet nights, busy office hours.
 HOURLY = [1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 10, 11, 12, 12, 11, 9, 7, 5, 4, 3, 2, 1]
 CODECS = ["pcmu", "pcma", "g722", "opus", "amrwb", "g729"]
-MISSED_SIPCAUSES = ["486", "487", "480", "404", "603"]
 CHUNK = 10_000
+# Products: "mixed" gives Voice to this share of the accounts (picked by the seed).
+MIXED = "mixed"
+PRODUCT_CHOICES = (*PRODUCTS, MIXED)
+VOICE_ACCOUNT_SHARE = 0.3
+# A Zentrunk account's trunk: TLS (with SRTP and secure trunking, at this rate per
+# minute) on this share of trunks, UDP or TCP (3:1) on the others.
+TLS_SHARE = 0.25
+SECURE_TRUNKING_RATE = "0.00050"
+QUALITY_SHARE = 0.7  # answered calls whose quality (Insights) is reported
+# A number is a block (country code and leading digits) and BLOCK_DIGITS free digits;
+# each destination has BLOCKS blocks, all of whose numbers libphonenumber places in one
+# country, so a number's country is its block's, found once (see number_blocks).
+BLOCK_DIGITS = 4
+BLOCKS = 128
 
 
 def weighted_table(items: Sequence, weights: Sequence[float], size: int = 4096) -> list:
@@ -75,6 +100,44 @@ def money(units: int) -> str:
     return f"{units // 100_000}.{units % 100_000:05d}"
 
 
+def account_products(
+    account_ids: Sequence[int], *, product: str = MIXED, seed: int = 0
+) -> dict[int, str]:
+    """Each account's product: all `product`, or (mixed) Voice for round(30%) of the
+    accounts, picked by the seed (a lone account is Zentrunk, the default product)."""
+    accounts = sorted(set(account_ids))
+    if product != MIXED:
+        return dict.fromkeys(accounts, product)
+    voice = set(
+        random.Random(f"{seed}-products").sample(
+            accounts, round(VOICE_ACCOUNT_SHARE * len(accounts))
+        )
+    )
+    return {a: VOICE if a in voice else ZENTRUNK for a in accounts}
+
+
+@cache
+def number_blocks() -> dict[str, dict[str, str]]:
+    """destination prefix -> {block: country}: BLOCKS blocks of numbers per destination
+    that libphonenumber places in one country (first, middle and last number agree).
+
+    Made once per process from a fixed seed (~0.1 s: parsing is what costs), so a row's
+    countries cost two dict lookups instead of two parses.
+    """
+    rng = random.Random("number-blocks")
+    blocks: dict[str, dict[str, str]] = {}
+    for prefix, digits, _share, _rate in DESTINATIONS:
+        found: dict[str, str] = {}
+        low, high = 2 * 10 ** (digits - BLOCK_DIGITS - 1), 10 ** (digits - BLOCK_DIGITS)
+        while len(found) < BLOCKS:
+            block = prefix + str(rng.randrange(low, high))
+            country = country_of(block + "0000")
+            if country and country_of(block + "5000") == country == country_of(block + "9999"):
+                found[block] = country
+        blocks[prefix] = found
+    return blocks
+
+
 class CallGenerator:
     """Yields call rows (tuples in COLUMNS order). Same arguments, same rows."""
 
@@ -86,10 +149,12 @@ class CallGenerator:
         days: int = 90,
         seed: int = 0,
         now: datetime | None = None,
+        product: str = MIXED,
     ) -> None:
-        # The account set is part of the seed: the same --seed for other accounts must not
-        # produce the same call_uuids.
-        self.seed = f"{seed}/{hash(tuple(sorted(set(account_ids)))) & 0xFFFFFFFF:08x}"
+        # The account set and the product are part of the seed: the same --seed for other
+        # accounts or another product must not produce the same call_uuids.
+        accounts = hash(tuple(sorted(set(account_ids)))) & 0xFFFFFFFF
+        self.seed = f"{seed}/{accounts:08x}" + ("" if product == MIXED else f"/{product}")
         self.days = days
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.start = self.now - timedelta(days=days)
@@ -101,24 +166,49 @@ class CallGenerator:
             total += HOURLY[(self.start.hour + hour) % 24]
             self.hour_cdf.append(total)
         self.destinations = weighted_table(DESTINATIONS, [d[2] for d in DESTINATIONS])
-        causes = hangup_causes.entries("zentrunk")
-        answered = [c for c in causes if c["answered"]]
-        missed = [c for c in causes if not c["answered"]]
-        self.answered_causes = weighted_table(
-            [c["code"] for c in answered], [c["weight"] for c in answered]
-        )
-        self.missed_causes = weighted_table(
-            [c["code"] for c in missed], [c["weight"] for c in missed]
-        )
+        self.products = account_products(account_ids, product=product, seed=seed)
+        # Per product: weighted tables of the causes of answered and of unanswered calls,
+        # and for each (cause, outbound) the sources that end a call so.
+        self.answered_causes, self.missed_causes, self.sources = {}, {}, {}
+        for name in PRODUCTS:
+            causes = hangup_causes.entries(name)
+            for answered, tables in ((True, self.answered_causes), (False, self.missed_causes)):
+                picked = [c for c in causes if c["answered"] is answered]
+                tables[name] = weighted_table(
+                    [c["code"] for c in picked], [c["weight"] for c in picked]
+                )
+            self.sources[name] = {
+                (c["code"], outbound): hangup_sides.sources_for(name, c["code"], outbound=outbound)
+                for c in causes
+                for outbound in (True, False)
+            }
+        self.sipcauses = hangup_sides.CAUSE_TO_SIP
+        blocks = number_blocks()
+        self.blocks = {prefix: list(found) for prefix, found in blocks.items()}
+        self.countries = {b: c for found in blocks.values() for b, c in found.items()}
         setup = random.Random(f"{seed}-setup")
         # Each account owns eight numbers; a few of them carry most of its traffic.
         self.own_rank = weighted_table(range(8), [1 / (rank + 1) ** 1.2 for rank in range(8)])
         self.own_numbers = {
-            acc: [_number(setup, DESTINATIONS[setup.randrange(2)]) for _ in range(8)]
-            for acc in set(account_ids)
+            acc: [self._number(setup, DESTINATIONS[setup.randrange(2)]) for _ in range(8)]
+            for acc in sorted(set(account_ids))
         }
         # Frequent contacts shared by all; everything else is a one-off number.
-        self.frequent = [_number(setup, setup.choice(self.destinations)) for _ in range(300)]
+        self.frequent = [self._number(setup, setup.choice(self.destinations)) for _ in range(300)]
+        # (trunk_domain, transport_protocol, srtp, secure_trunking, secure_trunking_rate)
+        # per account: one trunk per Zentrunk account, none for Voice.
+        trunks = random.Random(f"{seed}-trunks")
+        self.trunks = {}
+        for acc, name in self.products.items():
+            domain = f"{trunks.randrange(10**13, 10**14)}.zt.plivo.com"
+            roll = trunks.random()
+            if name == VOICE:
+                self.trunks[acc] = (None, None, False, False, None)
+            elif roll < TLS_SHARE:
+                self.trunks[acc] = (domain, "tls", True, True, SECURE_TRUNKING_RATE)
+            else:
+                transport = "udp" if roll < TLS_SHARE + (1 - TLS_SHARE) * 0.75 else "tcp"
+                self.trunks[acc] = (domain, transport, False, False, None)
 
     def rows(self, count: int) -> Iterator[tuple]:
         """Exactly `count` rows (child legs count towards it), oldest first."""
@@ -163,7 +253,7 @@ class CallGenerator:
             rate = _rate_for(other) if outbound else INBOUND_RATE
         else:
             dest = self.destinations[int(rng.random() * len(self.destinations))]
-            other = _number(rng, dest)
+            other = self._number(rng, dest)
             rate = dest[3] if outbound else INBOUND_RATE
         src, dst = (own, other) if outbound else (other, own)
         return self._row(rng, account, src, dst, outbound, rate, end, None)
@@ -172,33 +262,58 @@ class CallGenerator:
         """A B-leg: same account, dialled from the parent's destination, ending with it."""
         dest = self.destinations[int(rng.random() * len(self.destinations))]
         return self._row(
-            rng, parent[1], parent[6], _number(rng, dest), True, dest[3], parent[10], parent[0]
-        )
+            rng, parent[1], parent[6], self._number(rng, dest), True, dest[3], parent[10],
+            parent[0],
+        )  # fmt: skip
+
+    def _number(self, rng: random.Random, dest: tuple) -> str:
+        """A number of the destination: one of its blocks, then random digits."""
+        blocks = self.blocks[dest[0]]
+        return blocks[int(rng.random() * len(blocks))] + f"{int(rng.random() * 10000):04d}"
 
     def _row(self, rng, account, src, dst, outbound, rate, end, parent) -> tuple:
+        product = self.products[account]
         ring = 1.5 + rng.random() * 23.5
-        if rng.random() < ANSWERED_SHARE:
+        answered = rng.random() < ANSWERED_SHARE
+        if answered:
             # Log-normal talk time: median ~70 s, a long tail into hours.
             talk = min(math.exp(rng.gauss(4.25, 1.3)), 14400.0)
             bill = max(1, int(talk))
             billed = -(-bill // BILLING_INCREMENT) * BILLING_INCREMENT
             answer = end - timedelta(seconds=round(talk, 3))
             start = answer - timedelta(seconds=round(ring, 3))
-            cause = self.answered_causes[int(rng.random() * len(self.answered_causes))]
+            causes = self.answered_causes[product]
+            cause = causes[int(rng.random() * len(causes))]
             sipcause = "200"
         else:
             bill = billed = 0
             answer = None
             start = end - timedelta(seconds=round(ring, 3))
-            cause = self.missed_causes[int(rng.random() * len(self.missed_causes))]
-            sipcause = MISSED_SIPCAUSES[int(rng.random() * 5)]
+            causes = self.missed_causes[product]
+            cause = causes[int(rng.random() * len(causes))]
+            sipcause = self.sipcauses[product].get(cause, hangup_sides.OTHER_SIP)
+        sources = self.sources[product][cause, outbound]
+        source = sources[int(rng.random() * len(sources))]
+        bits = rng.getrandbits(128)
+        # The side that hung up, in CarrierX's terms (the customer's side is SRC on an
+        # outbound call); a source that is no party (Plivo, zentrunk…) gets either.
+        if source == "Caller" or source == ("customer" if outbound else "carrier"):
+            originator = "SRC"
+        elif source == "Callee" or source == ("carrier" if outbound else "customer"):
+            originator = "DST"
+        else:
+            originator = "SRC" if bits & 64 else "DST"
         total = (end - start).total_seconds()
+        from_country = self.countries.get(src[:-BLOCK_DIGITS])
+        to_country = self.countries.get(dst[:-BLOCK_DIGITS])
         us = src[0] == "1" and dst[0] == "1"
         roll = rng.random()
         if not us or roll >= 0.85:
             stir, attest, verstat = "Not Applicable", None, "No-TN-Validation" if us else None
         elif roll < 0.6:
-            stir, attest, verstat = "Verified", "A", "TN-Validation-Passed"
+            # A verified signature attests A mostly, B or C now and then.
+            attest = "A" if roll < 0.51 else ("B" if roll < 0.57 else "C")
+            stir, verstat = "Verified", "TN-Validation-Passed"
         else:
             stir, attest, verstat = (
                 "Not Verified",
@@ -208,8 +323,10 @@ class CallGenerator:
         codec_src = CODECS[int(rng.random() * 6)]
         codec_dst = codec_src if rng.random() < 0.8 else CODECS[int(rng.random() * 6)]
         plus = rng.random() < 0.7
-        bits = rng.getrandbits(128)
-        source = "customer" if roll < 0.55 else ("carrier" if roll < 0.95 else "zentrunk")
+        if answered and rng.random() < QUALITY_SHARE:
+            quality = _quality(rng, ring, from_country == to_country)
+        else:
+            quality = (None, None, None, None, None)
         return (
             uuid.UUID(int=bits & ~(0xF000 << 64) | (0x4000 << 64), version=4),
             account,
@@ -232,7 +349,7 @@ class CallGenerator:
             cause,
             source,
             sipcause,
-            "SRC" if bits & 64 else "DST",
+            originator,
             stir,
             attest,
             "true" if attest else None,
@@ -251,16 +368,45 @@ class CallGenerator:
             "telecom",
             "{}",
             2,
+            product,
+            from_country,
+            to_country,
+            *self.trunks[account],
+            *quality,
         )
+
+
+def _lognormal_table(median: float, sigma: float, *, cap: float, places: int) -> list[float]:
+    """1024 evenly spaced quantiles of a log-normal law, rounded: a draw is one index."""
+    normal = NormalDist(math.log(median), sigma)
+    return [
+        round(min(cap, math.exp(normal.inv_cdf((i + 0.5) / 1024))), places) for i in range(1024)
+    ]
+
+
+# Round trips longer abroad; jitter and loss mostly small with a tail (loss: 80% of calls
+# under 0.3%).
+RTT = {True: _lognormal_table(55, 0.35, cap=2000, places=1),
+       False: _lognormal_table(150, 0.35, cap=2000, places=1)}  # fmt: skip
+JITTER = _lognormal_table(3.3, 0.7, cap=200, places=1)
+LOSS = [round(i * 0.3 / 820, 2) for i in range(820)] + _lognormal_table(1, 1, cap=25, places=2)[
+    820:
+]
+
+
+def _quality(rng: random.Random, ring: float, domestic: bool) -> tuple:
+    """(rtt ms, jitter ms, packet loss %, post-dial delay s, quality score 1-5), the
+    score falling with all three (an E-model-like MOS, at most 4.5)."""
+    rtt = RTT[domestic][int(rng.random() * 1024)]
+    jitter = JITTER[int(rng.random() * 1024)]
+    loss = LOSS[int(rng.random() * 1024)]
+    post_dial = min(ring, (0.8 if domestic else 1.8) + rng.random() * 2.5)
+    score = max(1.0, min(4.5, 4.45 - rtt / 1000 - jitter / 50 - loss * 0.25))
+    return rtt, jitter, loss, round(post_dial, 2), round(score, 1)
 
 
 def _end_key(row: tuple) -> datetime:
     return row[10]
-
-
-def _number(rng: random.Random, dest: tuple) -> str:
-    prefix, digits = dest[0], dest[1]
-    return prefix + str(rng.randrange(2 * 10 ** (digits - 1), 10**digits))
 
 
 def _rate_for(number: str) -> int:

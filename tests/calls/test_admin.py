@@ -36,10 +36,12 @@ def calls(main_account, other_account):
             from_number="+14155550100",
             to_number="12125550000",
             end_time=now - timedelta(hours=2),
+            hangup_cause_code=3000,  # Zentrunk: normal_hangup, by the carrier
             hangup_source="carrier",
         ),
         "out": CallFactory(
             account=main_account,
+            product="voice",  # 4000 Normal Hangup by the Callee
             call_direction="outbound",
             from_number="12125550111",
             to_number="+442071234567",
@@ -80,7 +82,11 @@ def test_changelist_shows_the_last_seven_days_newest_first(staff, calls):
     assert _listed(response) == _ids(calls["in"], calls["out"], calls["other"], calls["child"])
     body = response.content.decode()
     assert body.index(str(calls["in"].call_uuid)) < body.index(str(calls["other"].call_uuid))
-    assert "4000 Normal Hangup" in body
+    # Each call's code reads in its own product's catalogue.
+    assert "4000 Normal Hangup" in body  # the voice call
+    assert "3000 normal_hangup" in body and "3010 normal_hangup" in body  # zentrunk ones
+    assert "No Answer" not in body  # what 3000 means on Voice
+    assert ">voice<" in body and ">zentrunk<" in body  # the product column
     assert _listed(staff.get(CHANGELIST, {"window": "30d"})) >= _ids(calls["old"])
 
 
@@ -89,6 +95,10 @@ def test_changelist_shows_the_last_seven_days_newest_first(staff, calls):
     [
         ({"call_direction": "inbound"}, ["in"]),
         ({"hangup_source": "carrier"}, ["in"]),
+        ({"hangup_source": "Callee"}, ["out"]),
+        ({"product__exact": "voice"}, ["out"]),
+        ({"product__exact": "zentrunk"}, ["in", "other", "child"]),
+        ({"product__exact": "zentrunk", "call_direction__exact": "outbound"}, ["other", "child"]),
         ({"stir_verification": "Not Verified"}, ["out"]),
         ({"account": "OTHER"}, ["other"]),
         ({"account": "MA000000000000000000"}, []),
@@ -120,14 +130,32 @@ def test_the_changelist_runs_a_bounded_number_of_queries(
         assert staff.get(CHANGELIST).status_code == 200
     with django_assert_max_num_queries(7):  # + the account lookup
         assert staff.get(CHANGELIST, {"account": calls["in"].account.auth_id}).status_code == 200
+    with django_assert_max_num_queries(6):  # the product and source filters query nothing
+        params = {"product__exact": "voice", "hangup_source": "Callee"}
+        assert staff.get(CHANGELIST, params).status_code == 200
+
+
+def test_the_source_filter_offers_the_chosen_products_sources(staff, calls):
+    def offered(params) -> set[str]:
+        body = staff.get(CHANGELIST, params).content.decode()
+        return set(re.findall(r"hangup_source=([A-Za-z+%0-9]+)", body))
+
+    assert offered({"product__exact": "zentrunk"}) == {"customer", "carrier", "zentrunk"}
+    voice = offered({"product__exact": "voice"})
+    assert {"Caller", "Callee", "Plivo", "Carrier", "API+Request"} <= voice
+    assert "customer" not in voice
+    assert {"customer", "Caller"} <= offered({})  # no product chosen: every source
 
 
 def test_detail_is_read_only_in_sections_with_account_and_leg_links(staff, calls):
     out = calls["out"]
     url = f"/admin/calls/call/{out.call_uuid}/change/"
     body = staff.get(url).content.decode()
-    for section in ("Parties", "Timing", "Billing", "SIP and media", "STIR/SHAKEN"):
+    for section in ("Parties", "Timing", "Billing", "SIP and media", "STIR/SHAKEN",
+                    "Call quality"):  # fmt: skip
         assert f">{section}<" in body
+    assert ">SIP trunking<" not in body  # a voice call has no trunk
+    assert "4000 Normal Hangup" in body and ">voice<" in body
     assert f"/admin/accounts/account/{out.account_id}/change/" in body
     assert f"child {calls['child'].call_uuid}" in body
     assert 'name="_save"' not in body
@@ -142,7 +170,13 @@ def test_export_streams_the_filtered_view_as_csv(staff, calls):
     assert response.status_code == 200 and response.streaming
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert {r["call_uuid"] for r in rows} == _ids(calls["out"], calls["other"], calls["child"])
-    assert rows[0]["hangup_cause_name"] == "Normal Hangup"
+    named = {r["call_uuid"]: (r["product"], r["hangup_cause_code"], r["hangup_cause_name"])
+             for r in rows}  # fmt: skip
+    assert named == {
+        str(calls["out"].call_uuid): ("voice", "4000", "Normal Hangup"),
+        str(calls["other"].call_uuid): ("zentrunk", "3010", "normal_hangup"),
+        str(calls["child"].call_uuid): ("zentrunk", "3010", "normal_hangup"),
+    }
 
 
 def test_export_defuses_spreadsheet_formulas_but_keeps_numbers(staff, main_account):
@@ -180,7 +214,43 @@ def test_chart_counts_calls_per_day_by_direction(staff, calls):
     assert len(days) == 30
     assert sum(d["total"] for d in days) == 5
     assert sum(d["inbound"] for d in days) == 1
-    assert 'id="calls-chart"' in response.content.decode()
+    assert (sum(d["voice"] for d in days), sum(d["zentrunk"] for d in days)) == (1, 4)
+    body = response.content.decode()
+    assert 'id="calls-chart"' in body and "1 voice, 1 zentrunk" in body  # out and its child leg
+    voice = staff.get("/admin/calls/call/chart/", {"product": "voice"})
+    assert sum(d["total"] for d in voice.context["days"]) == 1
+    assert "Voice calls per day" in voice.content.decode()
+    # The list's chart button keeps the product chosen there.
+    listed = staff.get(CHANGELIST, {"product__exact": "voice"}).content.decode()
+    assert "/admin/calls/call/chart/?product=voice" in listed
+
+
+def test_a_detail_page_shows_a_trunk_calls_trunk_quality_and_countries(staff, main_account):
+    call = CallFactory(
+        account=main_account,
+        end_time=timezone.now() - timedelta(hours=1),
+        hangup_cause_code=4000,  # bad_request on Zentrunk
+        hangup_source="zentrunk",
+        trunk_domain="21784177241578.zt.plivo.com",
+        transport_protocol="tls",
+        srtp=True,
+        from_country="US",
+        to_country="GB",
+        rtt=61.5,
+        quality_score=4.2,
+    )
+    body = staff.get(f"/admin/calls/call/{call.call_uuid}/change/").content.decode()
+    assert ">SIP trunking<" in body and "21784177241578.zt.plivo.com" in body
+    assert "4000 bad_request" in body and "Normal Hangup" not in body
+    for shown in (">zentrunk<", ">US<", ">GB<", ">tls<", "61.5", "4.2"):
+        assert shown in body, shown
+
+
+def test_the_hangup_cause_list_shows_both_catalogues(staff):
+    body = staff.get("/admin/calls/hangupcause/", {"q": "3000"}).content.decode()
+    assert "No Answer" in body and "normal_hangup" in body
+    voice = staff.get("/admin/calls/hangupcause/", {"product__exact": "voice"}).content.decode()
+    assert "Confirm Key Challenge Failed" in voice and "alloted_timeout" not in voice
 
 
 def test_creating_an_account_shows_its_token_once_and_it_works(staff, main_account):

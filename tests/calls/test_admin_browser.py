@@ -55,6 +55,7 @@ def test_an_operator_logs_in_filters_searches_and_opens_a_record(
     now = timezone.now()
     inbound = CallFactory(
         account=main_account,
+        product="voice",  # 4000 Normal Hangup, by the Callee
         call_direction="inbound",
         from_number="+14155550123",
         to_number="12125550000",
@@ -81,6 +82,14 @@ def test_an_operator_logs_in_filters_searches_and_opens_a_record(
     page.screenshot(path=str(SHOTS / "changelist.png"), full_page=True)
     assert page.locator("#result_list tbody tr").count() == 8
 
+    page.click("#changelist-filter a:text-is('voice')")
+    page.wait_for_url("**product__exact=voice**")
+    assert page.locator("#result_list tbody tr").count() == 1
+    page.click("#changelist-filter a:text-is('zentrunk')")
+    page.wait_for_url("**product__exact=zentrunk**")
+    assert page.locator("#result_list tbody tr").count() == 7
+    page.goto(f"{live_server.url}/admin/calls/call/")
+
     page.click("#changelist-filter a:text-is('inbound')")
     page.wait_for_url("**call_direction__exact=inbound**")
     assert page.locator("#result_list tbody tr").count() == 2
@@ -102,9 +111,11 @@ def test_an_operator_logs_in_filters_searches_and_opens_a_record(
         "Billing",
         "STIR/SHAKEN",
         "4000 Normal Hangup",
+        "voice",
         "321",
     ):
         assert expected in text
+    assert "SIP trunking" not in text  # a voice call has no trunk
     page.screenshot(path=str(SHOTS / "detail.png"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/calls/call/chart/")

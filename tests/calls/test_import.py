@@ -25,7 +25,7 @@ PLIVO = [
         "billed_duration": 960, "call_direction": "outbound", "call_duration": 937,
         "call_uuid": "eba53b9e-8fbd-45c1-9444-696d2172fbc8",
         "end_time": "2026-11-20 14:18:35+00:00", "from_number": "+14158572518",
-        "hangup_cause_code": 4000, "hangup_cause_name": "Normal Hangup",
+        "hangup_cause_code": 3010, "hangup_cause_name": "normal_hangup",
         "hangup_source": "customer", "initiation_time": "2026-11-20 14:02:58+00:00",
         "parent_call_uuid": None, "resource_uri": "/v1/Account/MA/Call/eba53b9e/",
         "stir_verification": "Verified", "to_number": "14153268174",
@@ -35,7 +35,7 @@ PLIVO = [
         "answer_time": None, "bill_duration": 0, "billed_duration": 0,
         "call_direction": "inbound", "call_uuid": "0b7f5f0e-8d9a-4c39-9d8e-0c1a2b3c4d5e",
         "end_time": "2026-11-20 16:00:05+01:00", "from_number": "442071234567",
-        "hangup_cause_code": 3000, "hangup_source": "carrier",
+        "hangup_cause_code": 6040, "hangup_source": "carrier",
         "initiation_time": "2026-11-20 15:59:50+01:00", "stir_verification": "Not Applicable",
         "to_number": "+14155550100", "total_amount": "0", "total_rate": "0.00850",
     },
@@ -95,7 +95,8 @@ def test_plivo_records_are_imported_with_their_fields(tmp_path, main_account, wr
     call = Call.objects.get(call_uuid=PLIVO[0]["call_uuid"])
     assert call.account == main_account
     assert call.bill_duration == 924 and call.billed_duration == 960
-    assert call.total_amount == Decimal("0.13600") and call.hangup_cause_code == 4000
+    assert call.total_amount == Decimal("0.13600") and call.hangup_cause_code == 3010
+    assert call.product == "zentrunk" and call.hangup_source == "customer"  # no product key
     assert call.from_number == "+14158572518" and call.from_number_norm == "14158572518"
     missed = Call.objects.get(call_uuid=PLIVO[1]["call_uuid"])
     assert missed.answer_time is None
@@ -110,7 +111,8 @@ def test_carrierx_records_are_imported_and_plivo_fields_derived(tmp_path, main_a
     assert call.to_number == "15162065451" and call.from_number == "+15012678830"
     assert call.duration == Decimal("4.25015") and call.billed_duration == 60
     assert call.bill_duration == 3  # date_stop - date_talk
-    assert call.hangup_cause_code == 4000  # SIP 200
+    assert call.product == "zentrunk"  # CarrierX records are SIP-trunking calls
+    assert call.hangup_cause_code == 3010  # SIP 200: normal_hangup, by the customer
     assert call.hangup_source == "customer"  # inbound, hung up by the destination side
     assert call.stir_verification == "Verified" and call.stir_attest == "A"
     assert call.user_data == CARRIERX["user_data"] and call.transcoded is True
@@ -341,3 +343,186 @@ def test_seeded_calls_obey_the_record_rules(main_account):
         values = dict(zip(COLUMNS, row, strict=True))
         values["duration"] = Decimal(values["duration"])
         assert _consistent(values, now), values
+
+
+# --- products: Voice or SIP-trunking calls, each with its own hangup sources ----------------
+# A Voice API call object as Plivo's /Call/ lists it, and the Zentrunk fields of a trunk call.
+VOICE_CALL = {
+    **PLIVO[0], "product": "voice", "hangup_cause_code": 4000,
+    "hangup_cause_name": "Normal Hangup", "hangup_source": "Call recipient",
+}  # fmt: skip
+TRUNK_FIELDS = {
+    "trunk_domain": "21784177241578.zt.plivo.com", "transport_protocol": "tls", "srtp": True,
+    "secure_trunking": True, "secure_trunking_rate": "0.00050", "from_country": "US",
+    "to_country": "CA", "attestation_indicator": "B", "rtt": 62.5, "jitter": 3.1,
+    "packet_loss": 0.25, "post_dial_delay": 2.4, "plivo_quality_score": 4.3,
+}  # fmt: skip
+
+
+def _lines(tmp_path, *records, name="calls.jsonl"):
+    return _jsonl(tmp_path, [{**r, "call_uuid": str(uuid4())} for r in records], name)
+
+
+@pytest.mark.parametrize("writer", [_jsonl, _csv])
+def test_a_voice_record_is_stored_as_a_voice_call_with_its_source_canonical(
+    tmp_path, main_account, writer
+):
+    out, err = _import(writer(tmp_path, [VOICE_CALL]), main_account)
+    assert "stored 1" in out, err
+    call = Call.objects.get()
+    assert call.product == "voice" and call.hangup_cause_code == 4000
+    assert call.hangup_source == "Callee"  # "Call recipient" is Plivo's other spelling
+    assert (call.trunk_domain, call.transport_protocol, call.srtp) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({**PLIVO[0], "hangup_source": "Caller"},
+         "hangup_source 'Caller' is not a zentrunk source: one of customer, carrier, zentrunk"),
+        ({**PLIVO[0], "product": "zentrunk", "hangup_source": "Carrier"},
+         "hangup_source 'Carrier' is not a zentrunk source"),
+        ({**VOICE_CALL, "hangup_source": "customer"},
+         "hangup_source 'customer' is not a voice source: one of Caller, Callee, Plivo, "
+         "Carrier, API Request, Answer XML, Error, Unknown; 'Call recipient' is read as "
+         "'Callee'"),
+        ({**VOICE_CALL, "hangup_source": "caller"},
+         "hangup_source 'caller' is not a voice source"),  # case counts
+        ({**PLIVO[0], "product": "sip"}, "product must be one of voice, zentrunk; got 'sip'"),
+    ],
+)  # fmt: skip
+def test_a_source_outside_its_products_vocabulary_is_rejected_naming_both(
+    tmp_path, main_account, record, reason
+):
+    out, err = _import(_lines(tmp_path, PLIVO[1], record), main_account)
+    assert f"line 2: rejected: {reason}" in err
+    assert "stored 1" in out
+
+
+def test_each_product_accepts_its_own_sources(tmp_path, main_account):
+    voice = ["Caller", "Callee", "Call recipient", "Plivo", "Carrier", "API Request",
+             "Answer XML", "Error", "Unknown"]  # fmt: skip
+    records = [{**VOICE_CALL, "hangup_source": source} for source in voice]
+    records += [{**PLIVO[0], "hangup_source": s} for s in ("customer", "carrier", "zentrunk")]
+    out, err = _import(_lines(tmp_path, *records), main_account)
+    assert "stored 12" in out and not err
+    stored = set(Call.objects.values_list("product", "hangup_source"))
+    assert stored == {("voice", s) for s in voice if s != "Call recipient"} | {
+        ("zentrunk", "customer"),
+        ("zentrunk", "carrier"),
+        ("zentrunk", "zentrunk"),
+    }
+
+
+def test_a_record_without_a_source_gets_its_products_default(tmp_path, main_account):
+    bare = {k: v for k, v in VOICE_CALL.items() if k != "hangup_source"}
+    _import(_lines(tmp_path, bare, {**bare, "product": "zentrunk"}), main_account)
+    assert set(Call.objects.values_list("product", "hangup_source")) == {
+        ("voice", "Unknown"),
+        ("zentrunk", "customer"),
+    }
+
+
+def test_the_product_option_overrides_every_records_own(tmp_path, main_account):
+    path = _lines(
+        tmp_path,
+        {**PLIVO[0], "hangup_source": "Caller"},  # no product key: zentrunk without the option
+        {**VOICE_CALL, "product": "zentrunk"},
+        {**PLIVO[0], "hangup_source": "customer"},
+    )
+    out, err = _import(path, main_account, "--product", "voice")
+    assert "stored 2, duplicates 0, rejected 1" in out
+    assert "line 3: rejected: hangup_source 'customer' is not a voice source" in err
+    assert set(Call.objects.values_list("product", flat=True)) == {"voice"}
+    with pytest.raises(CommandError, match="invalid choice"):
+        _import(path, main_account, "--product", "sip")
+
+
+@pytest.mark.parametrize("writer", [_jsonl, _csv])
+def test_the_zentrunk_and_quality_fields_are_imported_when_present(tmp_path, main_account, writer):
+    out, err = _import(writer(tmp_path, [{**PLIVO[0], **TRUNK_FIELDS}]), main_account)
+    assert "stored 1" in out, err
+    call = Call.objects.get()
+    assert call.trunk_domain == "21784177241578.zt.plivo.com"
+    assert (call.transport_protocol, call.srtp, call.secure_trunking) == ("tls", True, True)
+    assert call.secure_trunking_rate == Decimal("0.00050")
+    assert (call.from_country, call.to_country) == ("US", "CA")  # as recorded, not derived
+    assert call.stir_attest == "B"  # Plivo's attestation_indicator
+    assert (call.rtt, call.jitter, call.packet_loss) == (62.5, 3.1, 0.25)
+    assert (call.post_dial_delay, call.quality_score) == (2.4, 4.3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"from_country": "usa"}, "from_country must be two upper-case letters"),
+        ({"to_country": "ca"}, "to_country must be two upper-case letters"),
+        ({"transport_protocol": "sctp"}, "transport_protocol must be one of udp, tcp, tls"),
+        ({"srtp": "maybe"}, "srtp must be true or false; got 'maybe'"),
+        ({"secure_trunking_rate": "lots"}, "secure_trunking_rate is not a decimal number"),
+        ({"attestation_indicator": "D"}, "attestation_indicator must be one of A, B, C"),
+        ({"packet_loss": 150}, "packet_loss must be from 0 to 100; got 150"),
+        ({"rtt": -1}, "rtt must be from 0 to 100000; got -1"),
+        ({"jitter": "fast"}, "jitter is not a number: 'fast'"),
+        ({"plivo_quality_score": 7}, "plivo_quality_score must be from 1 to 5; got 7"),
+        ({"quality_score": 0.5}, "quality_score must be from 1 to 5; got 0.5"),
+    ],
+)  # fmt: skip
+def test_a_bad_zentrunk_or_quality_field_is_rejected(tmp_path, main_account, changes, reason):
+    out, err = _import(_lines(tmp_path, PLIVO[1], {**PLIVO[0], **changes}), main_account)
+    assert f"line 2: rejected: {reason}" in err, err
+    assert "stored 1" in out
+
+
+def test_a_voice_call_cannot_carry_trunk_fields(tmp_path, main_account):
+    records = [{**VOICE_CALL, "trunk_domain": "1.zt.plivo.com"}, {**VOICE_CALL, "srtp": True},
+               {**VOICE_CALL, "srtp": False, "rtt": 80, "from_country": "US"}]  # fmt: skip
+    out, err = _import(_lines(tmp_path, *records), main_account)
+    assert (
+        "line 1: rejected: trunk_domain is a SIP-trunking field, but the record is a voice " in err
+    )
+    assert "line 2: rejected: srtp is a SIP-trunking field" in err
+    assert "stored 1" in out  # quality and countries are any call's
+
+
+@pytest.mark.parametrize(
+    ("from_number", "to_number", "countries"),
+    [
+        ("+14158572518", "14153268174", ("US", "US")),
+        ("442071234567", "+16135550123", ("GB", "CA")),  # Ottawa: +1 is not only the US
+        ("+4930123456", "sip:alice@example.com", ("DE", None)),
+        ("02071234567", "+80012345678", (None, None)),  # national; non-geographic
+        ("sip:+33144556677@host;transport=tls", "anonymous", ("FR", None)),
+    ],
+)
+def test_missing_countries_are_derived_from_the_numbers(
+    tmp_path, main_account, from_number, to_number, countries
+):
+    record = {**PLIVO[0], "from_number": from_number, "to_number": to_number}
+    _import(_jsonl(tmp_path, [record]), main_account)
+    assert Call.objects.values_list("from_country", "to_country").get() == countries
+
+
+def test_carrierx_records_are_zentrunk_unless_their_product_says_otherwise(tmp_path, main_account):
+    records = [
+        {**CARRIERX, "dr_sid": str(uuid4())},
+        {**CARRIERX, "dr_sid": str(uuid4()), "disconnect_originator": "SRC"},
+        {**CARRIERX, "dr_sid": str(uuid4()), "sipcause": "486"},
+        {**CARRIERX, "dr_sid": str(uuid4()), "product": "voice"},
+        {**CARRIERX, "dr_sid": str(uuid4()), "product": "voice", "sipcause": "486"},
+    ]
+    _import(_jsonl(tmp_path, records), main_account)
+    stored = [
+        Call.objects.values_list("product", "hangup_cause_code", "hangup_source").get(
+            call_uuid=r["dr_sid"]
+        )
+        for r in records
+    ]
+    assert stored == [
+        ("zentrunk", 3010, "customer"),  # inbound: DST is the customer's side
+        ("zentrunk", 3000, "carrier"),  # normal_hangup, by the carrier
+        ("zentrunk", 4410, "customer"),  # user_busy
+        ("voice", 4000, "Callee"),  # Normal Hangup
+        ("voice", 3010, "Callee"),  # Busy Line
+    ]
+    assert Call.objects.filter(from_country="US", to_country="US").count() == 5

@@ -10,23 +10,30 @@ from accounts.models import Account
 from calls.bulk.imports import StrictImportError, call_import
 from calls.bulk.progress import progress_bar
 from calls.bulk.readers import read_csv, read_jsonl, sniff_format
+from calls.models import PRODUCTS
 
 
 class Command(BaseCommand):
     help = (
         "Import CDRs from a JSONL or CSV file (or - for stdin) whose keys are Plivo call "
-        "fields or CarrierX CDR fields. Bad records are reported and skipped; re-importing "
-        "stores nothing twice."
+        "fields or CarrierX CDR fields, as Voice or SIP-trunking (Zentrunk) calls. Bad records "
+        "are reported and skipped; re-importing stores nothing twice."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="path, or - for standard input")
         parser.add_argument("--account", metavar="AUTH_ID", help="owner of every record")
         parser.add_argument("--format", choices=["jsonl", "csv"], help="default: by extension")
+        parser.add_argument(
+            "--product",
+            choices=PRODUCTS,
+            help="every record's product, over its own product key (default: that key, "
+            "else zentrunk)",
+        )
         parser.add_argument("--strict", action="store_true", help="abort on the first bad record")
         parser.add_argument("--batch-size", type=int, default=5000, metavar="B")
 
-    def handle(self, *args, file, account, format, strict, batch_size, verbosity, **opts):
+    def handle(self, *args, file, account, format, product, strict, batch_size, verbosity, **opts):
         owner = None
         if account:
             owner = Account.objects.filter(auth_id=account).first()
@@ -49,6 +56,7 @@ class Command(BaseCommand):
                 summary = call_import(
                     records=records,
                     account=owner,
+                    product=product,
                     strict=strict,
                     batch_size=batch_size,
                     progress=progress,

@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Account
 from calls.bulk.progress import progress_bar
 from calls.bulk.seed import call_seed, seed_accounts
-from calls.bulk.synthetic import CHUNK
+from calls.bulk.synthetic import CHUNK, MIXED, PRODUCT_CHOICES
 
 
 class Command(BaseCommand):
     help = (
         "Store N realistic synthetic calls for one account, or spread over K generated "
-        "accounts (one holding ~30%). Deterministic for a --seed; re-running resumes."
+        "accounts (one holding ~30%), as Voice or SIP-trunking (Zentrunk) calls. "
+        "Deterministic for a --seed; re-running resumes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=90, help="spread over the last D days")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument(
+            "--product",
+            choices=PRODUCT_CHOICES,
+            default=MIXED,
+            help="every account's product, or mixed (default): ~30%% of the accounts voice, "
+            "picked by the seed, the rest zentrunk; a lone account is zentrunk",
+        )
+        parser.add_argument(
             "--batch-size", type=int, default=CHUNK, metavar="B", help="rows per transaction"
         )
         parser.add_argument(
@@ -32,7 +40,9 @@ class Command(BaseCommand):
             help="processes making and loading chunks (PostgreSQL; default: cores, max 4)",
         )
 
-    def handle(self, *args, account, accounts, count, days, seed, batch_size, workers, **o):
+    def handle(
+        self, *args, account, accounts, count, days, seed, product, batch_size, workers, **o
+    ):
         verbosity = o["verbosity"]
         if count < 1 or days < 1 or batch_size < 1:
             raise CommandError("--count, --days and --batch-size must be positive.")
@@ -56,6 +66,7 @@ class Command(BaseCommand):
                 count=count,
                 days=days,
                 seed=seed,
+                product=product,
                 batch_size=batch_size,
                 workers=max(1, workers),
                 progress=progress,
