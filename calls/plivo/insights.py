@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import carrier, geocoder
+from rest_framework import serializers
 
 from calls.store.catalogue import name_for
 
@@ -53,3 +54,29 @@ def insights_object(row: tuple) -> dict:
         "rtt": rtt,
         "to": party(to_number, to_country),
     }
+
+
+class PartySerializer(serializers.Serializer):  # documentation only (OpenAPI)
+    carrier = serializers.CharField(allow_null=True)
+    country = serializers.CharField(allow_null=True)
+    number = serializers.CharField()
+    region = serializers.CharField(allow_null=True)
+
+
+class InsightsSerializer(serializers.Serializer):  # documentation only (OpenAPI)
+    api_id = serializers.UUIDField()
+    call_uuid = serializers.UUIDField()
+    hangup_cause = serializers.CharField()
+    hangup_cause_code = serializers.IntegerField()
+    hangup_source = serializers.CharField()
+    jitter = serializers.FloatField(allow_null=True)
+    packet_loss = serializers.FloatField(allow_null=True)
+    plivo_quality_score = serializers.FloatField(allow_null=True)
+    post_dial_delay = serializers.FloatField(allow_null=True)
+    rtt = serializers.FloatField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = PartySerializer()
+        fields["to"] = PartySerializer()
+        return fields

@@ -36,6 +36,15 @@ CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the 
 _UUID_AT, _END_AT = COLUMNS.index("call_uuid"), COLUMNS.index("end_time")
 
 
+INSIGHTS_SCHEMA = extend_schema(
+    summary="Call insights (SIP trunking)",
+    description="The parties, the hangup and the call's quality; null where not reported.",
+    parameters=schema.DETAIL_PARAMETERS,
+    responses={200: insights.InsightsSerializer, **schema.ERRORS},
+    tags=["Plivo-style calls"],
+)
+
+
 class IsAccount(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.user is None:
@@ -145,6 +154,7 @@ class CallViewSet(viewsets.ViewSet):
         )
         return Response({"api_id": request.api_id, **obj})
 
+    @INSIGHTS_SCHEMA
     def insights(self, request, auth_id: str, call_uuid: str) -> Response:
         _, row = self._one(request, auth_id, call_uuid, insights.COLUMNS)
         return Response({"api_id": request.api_id, **insights.insights_object(row)})

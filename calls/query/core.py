@@ -20,7 +20,7 @@ from django.db.models import Expression, Q, QuerySet
 from calls.models import Call
 from calls.query import counts
 from calls.query.scope import Scope
-from calls.query.window import Window, retention_line
+from calls.query.window import Bound, Window, retention_line
 
 NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never overlap
 
@@ -105,7 +105,13 @@ class CallQuery:
         case; else a plain COUNT."""
         equal = _countable(self.conditions)
         if self.window is not None and equal is not None and counts.enabled():
-            return counts.window_total(self.scope.account_ids, self.window, equal)
+            line = retention_line()  # the counts know no retention: cut the window at it
+            window = self.window
+            if window.lower.at < line:
+                window = Window(Bound(line, False), window.upper)
+            if window.upper.at < line:
+                return 0
+            return counts.window_total(self.scope.account_ids, window, equal)
         return self.queryset.count()
 
 

@@ -164,3 +164,15 @@ def test_the_anchor_of_an_invisible_or_expired_call_is_none(world):
     for call in Call.objects.all():
         visible = call.account_id in ids and call.end_time >= RETENTION_LINE
         assert (query.anchor(call.call_uuid) is not None) == visible
+
+
+def test_a_total_from_the_hourly_counts_stops_at_the_retention_line(world):
+    """A window reaching past 90 days (the core must not trust a face to have cut it)."""
+    scope, accounts = _scope(world, "main")
+    window = Window(Bound(NOW - timedelta(days=95), False), Bound(NOW, False))
+    for conditions in [(), (Condition("call_direction", "exact", "inbound"),)]:
+        query = CallQuery(scope, columns=COLUMNS, conditions=conditions, window=window)
+        direction = conditions[0].value if conditions else None
+        assert query.total() == len(_reference(accounts, window, direction))
+    old = Window(Bound(NOW - timedelta(days=99), False), Bound(NOW - timedelta(days=95), False))
+    assert CallQuery(scope, columns=COLUMNS, window=old).total() == 0
