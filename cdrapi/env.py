@@ -72,6 +72,19 @@ def env_base_url(name: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def env_url(name: str, schemes: set[str]) -> str:
+    """A URL with one of `schemes` and a host (or a socket path), or empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with {' or '.join(sorted(schemes))}://, got {raw!r}"
+        )
+    return raw
+
+
 def parse_rate(rate: str) -> tuple[int, int]:
     """`"300/5s"` -> (300 requests, per 5 seconds); units s, m, h, d; `"10/m"` is per minute.
 

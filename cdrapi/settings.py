@@ -9,7 +9,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_rate, env_str
+from cdrapi.env import (
+    env_base_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,6 +184,20 @@ THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's
 THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
 THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
+# Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
+# URL, shared by every worker and host; without, in each worker's memory (the default
+# cache below). Redis unreachable: each worker counts alone until it answers again.
+REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "cdrapi:")
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 200, minimum=1)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cdrapi",
+        # Counters per client address: a full cache would forget some and let them through.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -82,5 +82,8 @@ def _fresh_cache():
     """Throttle counters and cached charts must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from calls.access import counters
+
     cache.clear()
+    counters.reset()
     yield
