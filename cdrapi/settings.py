@@ -12,8 +12,10 @@ from django.core.exceptions import ImproperlyConfigured
 from cdrapi.env import (
     env_base_url,
     env_bool,
+    env_directory,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_str,
     env_url,
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cdrapi.metrics.MetricsMiddleware",  # first: it times everything below
     "cdrapi.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -198,6 +201,17 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
+
+# --- Metrics (README, "Several workers and hosts") -------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN, or a client address in METRICS_ALLOW (addresses
+# or networks, judged by cdrapi/addresses.py); nobody otherwise.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOW = env_networks("METRICS_ALLOW")
+# prometheus-client reads it itself; checked here so that a missing directory stops start-up
+# rather than failing the first request that counts something.
+PROMETHEUS_MULTIPROC_DIR = env_directory("PROMETHEUS_MULTIPROC_DIR")
+# Prometheus scrapes each worker host directly, usually over plain HTTP on a private network.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -22,6 +22,7 @@ from django.core.cache import cache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from cdrapi import metrics
 from cdrapi.outage import Reporter
 
 # After a failure, a worker leaves Redis alone this long: a host that does not answer
@@ -108,6 +109,7 @@ def _shared() -> tuple[redis.Redis, object] | None:
 def _fall_back(exc: Exception) -> None:
     global _down_until
     _down_until = time.monotonic() + RETRY_SECONDS
+    metrics.LIMITER_FALLBACKS.inc()
     _report("Redis unavailable, rate limits count per worker", exc)
 
 

@@ -14,6 +14,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
 from calls.access import counters
+from cdrapi import metrics
 from cdrapi.addresses import client_address
 from cdrapi.env import parse_rate
 
@@ -33,7 +34,10 @@ class _Throttle(BaseThrottle):
         limit, window = parse_rate(getattr(settings, self.setting))
         count = counters.hit(f"throttle:{self.scope}:{ident}", window)
         self._wait = count.reset_in
-        return count.hits <= limit
+        if count.hits <= limit:
+            return True
+        metrics.THROTTLED.labels(self.scope).inc()
+        return False
 
     def wait(self) -> float:
         return self._wait
@@ -80,6 +84,7 @@ class FailedAuthLimiter:
     def check(self) -> None:
         count = counters.peek(self.key)
         if count.hits >= self.limit:
+            metrics.THROTTLED.labels("failed_auth").inc()
             raise exceptions.Throttled(
                 wait=count.reset_in,
                 detail="Too many failed authentications from this address; wait and retry.",
