@@ -116,25 +116,50 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 COMMAND_PROCESS = env_bool("CDRAPI_COMMAND", False)
 COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0, minimum=0)
 DB_POOL = env_bool("DB_POOL", False)
-_db = dj_database_url.parse(
-    DATABASE_URL,
-    conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
-    conn_health_checks=not DB_POOL,
-)
+
+
+def _database(url: str) -> dict:
+    db = dj_database_url.parse(
+        url,
+        conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+        conn_health_checks=not DB_POOL,
+    )
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        options = db.setdefault("OPTIONS", {})
+        # A statement slower than this is cut and answered 503: no hung worker.
+        timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+        if COMMAND_PROCESS:
+            timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
+        options["options"] = f"-c statement_timeout={timeout_ms}"
+        options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
+        if DB_POOL:
+            options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
+    return db
+
+
+_db = _database(DATABASE_URL)
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    options = _db.setdefault("OPTIONS", {})
-    # A statement slower than this is cut and answered 503: no hung worker.
-    timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
-    if COMMAND_PROCESS:
-        timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
-    options["options"] = f"-c statement_timeout={timeout_ms}"
-    options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
-    if DB_POOL:
-        options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
     _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
     if not _db["TEST"]["NAME"]:
         del _db["TEST"]["NAME"]
 DATABASES = {"default": _db}
+
+# Streaming standbys of the primary (cdrapi/replicas.py): the call reads go to one that
+# answers and is at most REPLICA_MAX_LAG_SECONDS behind, judged every REPLICA_CHECK_SECONDS;
+# otherwise to the primary. Writes, accounts, credentials and the admin always use the primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
+    _replica = _database(_url)
+    if _replica["ENGINE"] != "django.db.backends.postgresql" or _db["ENGINE"] != _replica["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS must be PostgreSQL standbys of a PostgreSQL DATABASE_URL"
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30, minimum=0)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5, minimum=1)
+DATABASE_ROUTERS = ["cdrapi.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Calls ------------------------------------------------------------------------------

@@ -54,6 +54,24 @@ def database_url(settings_dict: dict | None = None) -> str:
     return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def manage(database: str, *args: str, stdin: str | None = None) -> str:
+    """Run a management command against `database` in its own process; its stdout."""
+    env = {**os.environ, "DATABASE_URL": database, "DEBUG": "1", "CDRAPI_COMMAND": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                            input=stdin, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def new_account(database: str) -> tuple[str, dict]:
+    """A main account made by create_account in `database`: (auth id, Basic auth header)."""
+    import json
+
+    made = json.loads(manage(database, "create_account", "Scale test", "--json"))
+    return made["auth_id"], basic_header(made["auth_id"], made["auth_token"])
+
+
 @dataclass
 class Server:
     port: int

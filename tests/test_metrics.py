@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,8 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from calls.bulk.imports import call_import
 from cdrapi.env import env_networks
 from tests.api.conftest import basic
-from tests.factories import AccountFactory
-from tests.servers import ROOT, basic_header, database_url, get, gunicorn
+from tests.servers import get, gunicorn, manage, new_account
 
 PLIVO = "/v1/Account/{}/Call/"
 TOKEN = "metrics-" + "t" * 32
@@ -154,25 +151,22 @@ def test_imported_rows_are_counted_per_source_and_outcome(settings, main_account
 
 # --- gunicorn, multiprocess mode --------------------------------------------------------------
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_every_worker_answers_for_all_workers_and_the_import_command(tmp_path):
-    account = AccountFactory()
-    headers = basic_header(account.auth_id, account.raw_auth_token)
+def test_every_worker_answers_for_all_workers_and_the_import_command(tmp_path, served_database):
+    auth_id, headers = new_account(served_database)
     directory = tmp_path / "prometheus"
     env = {"PROMETHEUS_MULTIPROC_DIR": str(directory), "METRICS_TOKEN": TOKEN}
     (directory).mkdir()
     (directory / "counter_999999.db").write_bytes(b"left from a previous run")
     with gunicorn(workers=2, **env) as server:  # gunicorn.conf.py empties the directory
         for _ in range(30):
-            assert get(server.port, PLIVO.format(account.auth_id), headers).status == 200
+            assert get(server.port, PLIVO.format(auth_id), headers).status == 200
         records = tmp_path / "calls.jsonl"
         records.write_text(json.dumps(plivo_record()) + "\n" + json.dumps({"x": 1}) + "\n")
-        subprocess.run(
-            [sys.executable, "manage.py", "import_calls", str(records), "--account",
-             account.auth_id, "-v", "0"],
-            cwd=ROOT, check=True, capture_output=True,
-            env={**os.environ, **env, "DATABASE_URL": database_url(), "DEBUG": "1"},
-        )  # fmt: skip
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)  # the command's, too
+        try:
+            manage(served_database, "import_calls", str(records), "--account", auth_id, "-v", "0")
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         pages = [samples(get(server.port, "/metrics", bearer).body.decode()) for _ in range(6)]
         pids = {name for name in os.listdir(directory) if name.startswith("counter_")}

@@ -133,6 +133,7 @@ def test_good_rates_are_kept_and_mean_what_they_say(monkeypatch):
         ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL must be a URL"),
         ("METRICS_ALLOW", "10.0.0.0/8,intranet", "'intranet' is not an IP address"),
         ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/prometheus", "not an existing directory"),
+        ("DATABASE_REPLICA_URLS", "sqlite:///replica.db", "must be PostgreSQL standbys"),
     ],
 )
 def test_scale_settings_stop_start_up_when_wrong(name, raw, message):
@@ -152,3 +153,26 @@ def test_scale_settings_mean_what_they_say(monkeypatch, tmp_path):
     assert env_directory("PROMETHEUS_MULTIPROC_DIR") == str(tmp_path)
     monkeypatch.delenv("REDIS_URL")
     assert env_url("REDIS_URL", {"redis"}) == ""
+
+
+def test_replicas_become_databases_that_are_read_but_never_written_or_migrated():
+    code = (
+        "import cdrapi.settings as s; from cdrapi.replicas import ReplicaRouter as R; "
+        "print(s.DATABASE_REPLICAS, s.DATABASES['replica_1']['HOST'], "
+        "R().db_for_write(None), R().db_for_read(None), R().allow_migrate('replica_0', 'calls'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL="postgres://u@primary:5432/cdr",
+        DATABASE_REPLICA_URLS="postgres://u@standby-a:5432/cdr, postgres://u@standby-b:5432/cdr",
+        DJANGO_SETTINGS_MODULE="cdrapi.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "['replica_0',", "'replica_1']", "standby-b", "default", "default", "False",
+    ]  # fmt: skip

@@ -18,8 +18,7 @@ from django.test import Client
 
 from calls.access import counters
 from tests.api.conftest import basic
-from tests.factories import AccountFactory
-from tests.servers import basic_header, burst, free_port, get, gunicorn, redis_server
+from tests.servers import burst, free_port, get, gunicorn, new_account, redis_server
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PLIVO = "/v1/Account/{}/Call/"
@@ -101,11 +100,6 @@ def test_unreachable_redis_falls_back_to_the_workers_counters(settings, main_acc
 
 
 # --- real gunicorn ----------------------------------------------------------------------------
-def _account():
-    account = AccountFactory()
-    return account, basic_header(account.auth_id, account.raw_auth_token)
-
-
 def _assert_exactly(answers, allowed: int, window: int) -> None:
     statuses = Counter(a.status for a in answers)
     assert statuses == {200: allowed, 429: len(answers) - allowed}, statuses
@@ -123,12 +117,11 @@ SERVER_ENV = {"THROTTLE_PLIVO_ACCOUNT": f"{LIMIT}/{WINDOW}s", "THROTTLE_ADDRESS"
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_answer_exactly_the_limit(redis_url, settings):
-    account, headers = _account()
+def test_two_workers_answer_exactly_the_limit(redis_url, settings, served_database):
+    auth_id, headers = new_account(served_database)
     env = {**SERVER_ENV, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX}
     with gunicorn(workers=2, **env) as server:
-        answers, seconds = burst([server.port], PLIVO.format(account.auth_id), headers,
+        answers, seconds = burst([server.port], PLIVO.format(auth_id), headers,
                                  total=1000)  # fmt: skip
         assert "Traceback" not in server.output
     assert seconds < WINDOW, f"the burst took {seconds:.1f} s, longer than one window"
@@ -136,12 +129,11 @@ def test_two_workers_answer_exactly_the_limit(redis_url, settings):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_servers_sharing_redis_answer_exactly_the_limit(redis_url, settings):
-    account, headers = _account()
+def test_two_servers_sharing_redis_answer_exactly_the_limit(redis_url, settings, served_database):
+    auth_id, headers = new_account(served_database)
     env = {**SERVER_ENV, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX}
     with gunicorn(workers=1, **env) as one, gunicorn(workers=1, **env) as two:
-        answers, seconds = burst([one.port, two.port], PLIVO.format(account.auth_id), headers,
+        answers, seconds = burst([one.port, two.port], PLIVO.format(auth_id), headers,
                                  total=1000)  # fmt: skip
     assert seconds < WINDOW, f"the burst took {seconds:.1f} s, longer than one window"
     _assert_exactly(answers, LIMIT, WINDOW)
@@ -150,12 +142,11 @@ def test_two_servers_sharing_redis_answer_exactly_the_limit(redis_url, settings)
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_redis_on_a_closed_port_still_answers_and_limits_per_worker():
-    account, headers = _account()
+def test_redis_on_a_closed_port_still_answers_and_limits_per_worker(served_database):
+    auth_id, headers = new_account(served_database)
     env = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "THROTTLE_PLIVO_ACCOUNT": "10/1m"}
     with gunicorn(workers=2, **env) as server:
-        answers, _ = burst([server.port], PLIVO.format(account.auth_id), headers, total=60)
+        answers, _ = burst([server.port], PLIVO.format(auth_id), headers, total=60)
         output = server.output
     statuses = Counter(a.status for a in answers)
     assert set(statuses) <= {200, 429}, statuses  # never a 500
@@ -164,10 +155,9 @@ def test_redis_on_a_closed_port_still_answers_and_limits_per_worker():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_redis_stopped_mid_traffic_is_no_500_and_sharing_resumes(settings):
-    account, headers = _account()
-    path = PLIVO.format(account.auth_id)
+def test_redis_stopped_mid_traffic_is_no_500(served_database):
+    auth_id, headers = new_account(served_database)
+    path = PLIVO.format(auth_id)
     with redis_server() as (url, process):
         env = {"REDIS_URL": url, "THROTTLE_PLIVO_ACCOUNT": "1000/1m"}
         with gunicorn(workers=2, **env) as server:
