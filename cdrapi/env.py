@@ -4,6 +4,7 @@ Each fails loudly with ImproperlyConfigured: a typo in production config should 
 process at start-up, not surface later as odd behaviour.
 """
 
+import ipaddress
 import os
 import re
 from urllib.parse import urlsplit
@@ -70,6 +71,40 @@ def env_base_url(name: str) -> str:
             f"{name} must be an origin like https://cdr.example.com, got {raw!r}"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def env_url(name: str, schemes: set[str]) -> str:
+    """A URL with one of `schemes` and a host (or a socket path), or empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with {' or '.join(sorted(schemes))}://, got {raw!r}"
+        )
+    return raw
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR networks (`10.0.0.0/8,::1`); none when unset."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
+def env_directory(name: str) -> str:
+    """An existing directory, or empty when unset."""
+    raw = os.environ.get(name, "").strip()
+    if raw and not os.path.isdir(raw):
+        raise ImproperlyConfigured(f"{name}: {raw!r} is not an existing directory")
+    return raw
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

@@ -9,7 +9,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_rate, env_str
+from cdrapi.env import (
+    env_base_url,
+    env_bool,
+    env_directory,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cdrapi.metrics.MetricsMiddleware",  # first: it times everything below
     "cdrapi.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -105,25 +116,50 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 COMMAND_PROCESS = env_bool("CDRAPI_COMMAND", False)
 COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0, minimum=0)
 DB_POOL = env_bool("DB_POOL", False)
-_db = dj_database_url.parse(
-    DATABASE_URL,
-    conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
-    conn_health_checks=not DB_POOL,
-)
+
+
+def _database(url: str) -> dict:
+    db = dj_database_url.parse(
+        url,
+        conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+        conn_health_checks=not DB_POOL,
+    )
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        options = db.setdefault("OPTIONS", {})
+        # A statement slower than this is cut and answered 503: no hung worker.
+        timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+        if COMMAND_PROCESS:
+            timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
+        options["options"] = f"-c statement_timeout={timeout_ms}"
+        options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
+        if DB_POOL:
+            options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
+    return db
+
+
+_db = _database(DATABASE_URL)
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    options = _db.setdefault("OPTIONS", {})
-    # A statement slower than this is cut and answered 503: no hung worker.
-    timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
-    if COMMAND_PROCESS:
-        timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
-    options["options"] = f"-c statement_timeout={timeout_ms}"
-    options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
-    if DB_POOL:
-        options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
     _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
     if not _db["TEST"]["NAME"]:
         del _db["TEST"]["NAME"]
 DATABASES = {"default": _db}
+
+# Streaming standbys of the primary (cdrapi/replicas.py): the call reads go to one that
+# answers and is at most REPLICA_MAX_LAG_SECONDS behind, judged every REPLICA_CHECK_SECONDS;
+# otherwise to the primary. Writes, accounts, credentials and the admin always use the primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
+    _replica = _database(_url)
+    if _replica["ENGINE"] != "django.db.backends.postgresql" or _db["ENGINE"] != _replica["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS must be PostgreSQL standbys of a PostgreSQL DATABASE_URL"
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30, minimum=0)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5, minimum=1)
+DATABASE_ROUTERS = ["cdrapi.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Calls ------------------------------------------------------------------------------
@@ -176,6 +212,31 @@ THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's
 THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
 THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
+# Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
+# URL, shared by every worker and host; without, in each worker's memory (the default
+# cache below). Redis unreachable: each worker counts alone until it answers again.
+REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "cdrapi:")
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 200, minimum=1)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cdrapi",
+        # Counters per client address: a full cache would forget some and let them through.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+}
+
+# --- Metrics (README, "Several workers and hosts") -------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN, or a client address in METRICS_ALLOW (addresses
+# or networks, judged by cdrapi/addresses.py); nobody otherwise.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOW = env_networks("METRICS_ALLOW")
+# prometheus-client reads it itself; checked here so that a missing directory stops start-up
+# rather than failing the first request that counts something.
+PROMETHEUS_MULTIPROC_DIR = env_directory("PROMETHEUS_MULTIPROC_DIR")
+# Prometheus scrapes each worker host directly, usually over plain HTTP on a private network.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -38,6 +38,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture
+def served_database(django_db_setup):
+    """The test database's URL, for servers and commands in other processes (tests/servers.py)
+    to read and write. Such a test takes no `db` fixture: pytest-django runs it after every
+    database test, and no flush has to undo what those processes committed (the test
+    database is dropped at the end of the run)."""
+    from tests.servers import database_url
+
+    return database_url()
+
+
+@pytest.fixture
 def main_account(db):
     return AccountFactory(name="Main")
 
@@ -82,5 +93,8 @@ def _fresh_cache():
     """Throttle counters and cached charts must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from calls.access import counters
+
     cache.clear()
+    counters.reset()
     yield

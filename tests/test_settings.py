@@ -5,7 +5,17 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from cdrapi.env import env_base_url, env_bool, env_int, env_list, env_rate, parse_rate
+from cdrapi.env import (
+    env_base_url,
+    env_bool,
+    env_directory,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_url,
+    parse_rate,
+)
 
 
 def _import_settings(**env):
@@ -115,3 +125,54 @@ def test_good_rates_are_kept_and_mean_what_they_say(monkeypatch):
     assert env_rate("X_RATE", "10/1m") == "10/1m"  # empty means the default, as for integers
     monkeypatch.delenv("X_RATE")
     assert env_rate("X_RATE", "10/1m") == "10/1m"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL must be a URL"),
+        ("METRICS_ALLOW", "10.0.0.0/8,intranet", "'intranet' is not an IP address"),
+        ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/prometheus", "not an existing directory"),
+        ("DATABASE_REPLICA_URLS", "sqlite:///replica.db", "must be PostgreSQL standbys"),
+    ],
+)
+def test_scale_settings_stop_start_up_when_wrong(name, raw, message):
+    result = _import_settings(DEBUG="1", **{name: raw})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_scale_settings_mean_what_they_say(monkeypatch, tmp_path):
+    monkeypatch.setenv("REDIS_URL", "rediss://cache.internal:6380/2")
+    monkeypatch.setenv("METRICS_ALLOW", "10.0.0.0/8, 192.0.2.7,::1")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert env_url("REDIS_URL", {"redis", "rediss"}) == "rediss://cache.internal:6380/2"
+    assert [str(n) for n in env_networks("METRICS_ALLOW")] == [
+        "10.0.0.0/8", "192.0.2.7/32", "::1/128",
+    ]  # fmt: skip
+    assert env_directory("PROMETHEUS_MULTIPROC_DIR") == str(tmp_path)
+    monkeypatch.delenv("REDIS_URL")
+    assert env_url("REDIS_URL", {"redis"}) == ""
+
+
+def test_replicas_become_databases_that_are_read_but_never_written_or_migrated():
+    code = (
+        "import cdrapi.settings as s; from cdrapi.replicas import ReplicaRouter as R; "
+        "print(s.DATABASE_REPLICAS, s.DATABASES['replica_1']['HOST'], "
+        "R().db_for_write(None), R().db_for_read(None), R().allow_migrate('replica_0', 'calls'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL="postgres://u@primary:5432/cdr",
+        DATABASE_REPLICA_URLS="postgres://u@standby-a:5432/cdr, postgres://u@standby-b:5432/cdr",
+        DJANGO_SETTINGS_MODULE="cdrapi.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "['replica_0',", "'replica_1']", "standby-b", "default", "default", "False",
+    ]  # fmt: skip

@@ -1,32 +1,46 @@
 """Rate limits for both faces: per credential, per client address, and failed logins.
 
 Rates read like Plivo's own figure, "300/5s" (requests per N seconds, minutes, hours).
-Counters live in Django's cache: the default in-process cache limits each worker on its
-own; point CACHES at a shared cache (README) to limit across workers and hosts.
+Each limit is a fixed-window counter (calls/access/counters.py): in Redis with
+`REDIS_URL`, shared by every worker and host and incremented atomically; otherwise in
+each worker's memory. DRF's SimpleRateThrottle is not used: it reads a list of
+timestamps, appends and writes it back, so concurrent workers overwrite each other.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import exceptions
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
+from calls.access import counters
+from cdrapi import metrics
 from cdrapi.addresses import client_address
 from cdrapi.env import parse_rate
 
 
-class _Throttle(SimpleRateThrottle):
+class _Throttle(BaseThrottle):
+    scope = ""
     setting = ""
 
-    def get_rate(self):
-        return getattr(settings, self.setting)
+    def ident(self, request) -> str | None:
+        """What the limit counts by; None: this request is not limited by it."""
+        raise NotImplementedError
 
-    def parse_rate(self, rate):
-        return parse_rate(rate)
+    def allow_request(self, request, view) -> bool:
+        ident = self.ident(request)
+        if ident is None:
+            return True
+        limit, window = parse_rate(getattr(settings, self.setting))
+        count = counters.hit(f"throttle:{self.scope}:{ident}", window)
+        self._wait = count.reset_in
+        if count.hits <= limit:
+            return True
+        metrics.THROTTLED.labels(self.scope).inc()
+        return False
 
-    def get_ident(self, request) -> str:
-        return client_address(request)
+    def wait(self) -> float:
+        return self._wait
 
 
 class PlivoAccountThrottle(_Throttle):
@@ -35,20 +49,18 @@ class PlivoAccountThrottle(_Throttle):
     scope = "plivo_account"
     setting = "THROTTLE_PLIVO_ACCOUNT"
 
-    def get_cache_key(self, request, view):
-        account = getattr(request.user, "auth_id", None)
-        return self.cache_format % {"scope": self.scope, "ident": account} if account else None
+    def ident(self, request) -> str | None:
+        return getattr(request.user, "auth_id", None)
 
 
 class CarrierXTokenThrottle(_Throttle):
     scope = "carrierx_token"
     setting = "THROTTLE_CARRIERX_TOKEN"
 
-    def get_cache_key(self, request, view):
+    def ident(self, request) -> str | None:
         token = getattr(request, "auth", None)
-        if token is None or not getattr(token, "pk", None):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": token.pk}
+        pk = getattr(token, "pk", None)
+        return str(pk) if pk else None
 
 
 class AddressThrottle(_Throttle):
@@ -57,31 +69,26 @@ class AddressThrottle(_Throttle):
     scope = "address"
     setting = "THROTTLE_ADDRESS"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def ident(self, request) -> str | None:
+        return client_address(request)
 
 
 class FailedAuthLimiter:
     """Counts failed authentications per address; past the limit, refuse that address
     with 429 until the window passes, so tokens cannot be guessed at speed."""
 
-    key = "authfail:%s"
-
     def __init__(self, request) -> None:
-        self.ident = client_address(request)
+        self.key = f"authfail:{client_address(request)}"
         self.limit, self.window = parse_rate(settings.THROTTLE_FAILED_AUTH)
 
     def check(self) -> None:
-        if cache.get(self.key % self.ident, 0) >= self.limit:
+        count = counters.peek(self.key)
+        if count.hits >= self.limit:
+            metrics.THROTTLED.labels("failed_auth").inc()
             raise exceptions.Throttled(
-                wait=self.window,
+                wait=count.reset_in,
                 detail="Too many failed authentications from this address; wait and retry.",
             )
 
     def failed(self) -> None:
-        key = self.key % self.ident
-        if not cache.add(key, 1, self.window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, self.window)
+        counters.hit(self.key, self.window)

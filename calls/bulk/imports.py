@@ -16,6 +16,7 @@ from accounts.models import Account
 from calls.bulk.progress import Progress
 from calls.bulk.records import RecordError, parse_records
 from calls.store import loading
+from cdrapi import metrics
 
 
 @dataclass
@@ -58,7 +59,8 @@ def call_import(
     Memory stays constant: records stream through batches of `batch_size`.
     """
     summary = ImportSummary()
-    rows = parse_records(records, account=account, product=product)
+    source = metrics.ImportSource(records)
+    rows = parse_records(source, account=account, product=product)
 
     def run() -> None:
         batch: list[dict] = []
@@ -96,4 +98,5 @@ def call_import(
             run()
     else:
         run()
+    metrics.count_import(source.name, summary)
     return summary

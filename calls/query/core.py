@@ -3,6 +3,7 @@
 scope (calls/query/scope.py) -> retention (the 90-day line from the real clock) ->
 conditions (parsed filters) -> window (calls/query/window.py) -> order -> a page, by
 offset or by keyset (one keyset predicate, here) -> an exact total (calls/query/counts.py).
+Every read runs through cdrapi/replicas.py: on a read replica when one is usable.
 
 The faces parse their parameters into a CallQuery and render its rows; they never build
 a call queryset themselves (docs/architecture.md).
@@ -21,6 +22,7 @@ from calls.models import Call
 from calls.query import counts
 from calls.query.scope import Scope
 from calls.query.window import Bound, Window, retention_line
+from cdrapi import replicas
 
 NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never overlap
 
@@ -84,20 +86,23 @@ class CallQuery:
     def offset_page(
         self, *, offset: int, limit: int, order: tuple[str, ...] = NEWEST_FIRST
     ) -> Page:
-        rows = list(self.queryset.order_by(*order)[offset : offset + limit + 1])
+        page = self.queryset.order_by(*order)[offset : offset + limit + 1]
+        rows = replicas.read(lambda: list(page))
         return Page(rows[:limit], len(rows) > limit)
 
     def keyset_page(self, anchor: Anchor, *, towards_older: bool, limit: int) -> Page:
         """The `limit` rows next to the anchor, walking away from it: newest first when
         walking towards older rows, oldest first otherwise (the caller reverses)."""
-        rows = list(self.queryset.filter(keyset(anchor, towards_older=towards_older))
-                    .order_by(*(NEWEST_FIRST if towards_older else _OLDEST_FIRST))
-                    [: limit + 1])  # fmt: skip
+        page = (self.queryset.filter(keyset(anchor, towards_older=towards_older))
+                .order_by(*(NEWEST_FIRST if towards_older else _OLDEST_FIRST))
+                [: limit + 1])  # fmt: skip
+        rows = replicas.read(lambda: list(page))
         return Page(rows[:limit], len(rows) > limit)
 
     def anchor(self, call_uuid: UUID) -> Anchor | None:
         """Where a visible, retained call sits in the order (CarrierX after/before)."""
-        return self.base.by_uuid(call_uuid).values_list("end_time", "call_uuid").first()
+        found = self.base.by_uuid(call_uuid).values_list("end_time", "call_uuid")
+        return replicas.read(found.first)
 
     def total(self) -> int:
         """Exact. From the hourly counts when only the window and equalities on their
@@ -111,8 +116,8 @@ class CallQuery:
                 window = Window(Bound(line, False), window.upper)
             if window.upper.at < line:
                 return 0
-            return counts.window_total(self.scope.account_ids, window, equal)
-        return self.queryset.count()
+            return replicas.read(lambda: counts.window_total(self.scope.account_ids, window, equal))
+        return replicas.read(self.queryset.count)
 
 
 def retrieve(
@@ -127,7 +132,7 @@ def retrieve(
     queryset = _visible(scope).by_uuid(call_uuid)
     for number, condition in enumerate(conditions):
         queryset = condition.apply(queryset, number)
-    return queryset.values_list(*columns).first()
+    return replicas.read(queryset.values_list(*columns).first)
 
 
 def keyset(anchor: Anchor, *, towards_older: bool) -> Q:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, connections, router
 
+from calls.models import Call
 from calls.query.window import Window
 from calls.store.hour_counts import TABLE
 
@@ -55,6 +56,7 @@ def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) 
             account_ids, first, last, *dim_params,
             account_ids, window.lower.at, first, last, window.upper.at, *dim_params,
         ]  # fmt: skip
-    with connection.cursor() as cur:
+    # The database the router reads calls from (a replica inside cdrapi.replicas.read).
+    with connections[router.db_for_read(Call)].cursor() as cur:
         cur.execute(sql, params)
         return int(cur.fetchone()[0])
