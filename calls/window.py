@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from calls import rules
+
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=30)
 RETENTION = timedelta(days=90)
@@ -72,10 +74,7 @@ def resolve(
 ) -> Window:
     cutoff = retention_line()
     if upper is not None and (upper.at < cutoff or (upper.at == cutoff and upper.strict)):
-        raise WindowError(
-            f"Calls are kept for 90 days: the requested {field} range ends before "
-            f"{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned."
-        )
+        raise WindowError(rules.WINDOW_BEFORE_RETENTION.format(field=field, cutoff=cutoff))
     if lower is None and upper is None:
         lower, upper = Bound(now - DEFAULT_SPAN, False), Bound(now, False)
     elif lower is None:
@@ -83,19 +82,14 @@ def resolve(
     elif upper is None:
         upper = Bound(now, False)
     if lower.at > now:  # calls end in the past: such a window can hold nothing
-        raise WindowError(
-            f"The {field} window starts at {lower.at:%Y-%m-%d %H:%M:%S} UTC, in the future; "
-            "no call has ended then yet."
-        )
+        raise WindowError(rules.WINDOW_IN_FUTURE.format(field=field, start=lower.at))
     if lower.at > upper.at:
-        raise WindowError(
-            f"The {field} lower bound ({lower.at:%Y-%m-%d %H:%M:%S}) is after the upper "
-            f"bound ({upper.at:%Y-%m-%d %H:%M:%S})."
-        )
+        raise WindowError(rules.WINDOW_REVERSED.format(field=field, lower=lower.at, upper=upper.at))
     if upper.at - lower.at > max_span:
         raise WindowError(
-            f"The {field} range may span at most {max_span.days} days; the requested one "
-            f"spans {_span(upper.at - lower.at)}. Narrow it with {field}__gte/__lte."
+            rules.WINDOW_TOO_WIDE.format(
+                field=field, days=max_span.days, span=_span(upper.at - lower.at)
+            )
         )
     if lower.at < cutoff:  # straddles the retention line: cut silently
         lower = Bound(cutoff, False)
