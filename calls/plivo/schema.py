@@ -1,19 +1,24 @@
 """The Plivo face in OpenAPI terms: documentation-only serializers and parameters.
 
-The patterns are the ones calls/fields.py enforces, so fuzzing from this schema probes
-exactly the boundary between accepted and refused input.
+Each parameter's schema admits exactly the values the server's parser takes
+(calls/patterns.py, tested against calls/fields.py); what depends on other parameters, the
+clock or stored data is said in the descriptions, from calls/rules.py.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from calls import patterns, rules
+from calls.fields import INT32_MAX
 from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS
+from cdrapi.openapi import describe
 from cdrapi.openapi import query_param as _q
 
 TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$"
-FILTER_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
-NUMBER = r"^(\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+)$"
-UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+FILTER_TIME = patterns.anchored(patterns.UTC_DATETIME)
+NUMBER = patterns.anchored(patterns.NUMBER)
+UUID = patterns.anchored(patterns.UUID)
+AUTH_ID = r"^[MS]A[A-Z0-9]{18}$"
 
 
 class PlivoCallSerializer(serializers.Serializer):
@@ -65,13 +70,15 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERRORS = {
-    400: _error("A parameter is invalid or unknown; `error` names it."),
+    400: _error("A parameter is invalid or unknown, or breaks a rule its description gives; "
+                "`error` names it."),
     401: _error("Missing or wrong credentials."),
     404: _error("The account in the path is not yours, or no such call."),
     405: _error("Only GET is served."),
+    414: _error(rules.QUERY_TOO_LONG.says),
     429: _error("Rate limited; see Retry-After."),
     503: _error("The database is unavailable; see Retry-After."),
-}
+}  # fmt: skip
 
 
 def _pattern(pattern: str, max_length: int | None = None) -> dict:
@@ -81,29 +88,57 @@ def _pattern(pattern: str, max_length: int | None = None) -> dict:
     return spec
 
 
+def _uint(low: int = 0, high: int = INT32_MAX) -> dict:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+_WINDOW = describe(
+    "UTC, YYYY-MM-DD HH:MM[:ss[.uuuuuu]] (T for the space), a real date from year 1 to "
+    "9999. Without any end_time bound: the last 7 days; a lower bound alone runs to now, an "
+    "upper bound alone covers the 7 days before it. gt/lt exclusive, gte/lte inclusive.",
+    rules.WINDOW_TOO_WIDE,
+    rules.WINDOW_REVERSED,
+    rules.WINDOW_IN_FUTURE,
+    rules.WINDOW_BEFORE_RETENTION,
+)
+AUTH_ID_PARAMETER = OpenApiParameter(
+    "auth_id",
+    _pattern(AUTH_ID),
+    OpenApiParameter.PATH,
+    description="The caller's auth id or one of an account below it; any other, existing "
+    "or not, is a 404.",
+)
 RANGES = ("", "__gt", "__gte", "__lt", "__lte")
 LIST_PARAMETERS = [
+    AUTH_ID_PARAMETER,
     _q("from_number", _pattern(NUMBER, 128), "Caller's number prefix; a leading + is ignored."),
     _q("to_number", _pattern(NUMBER, 128), "Called number prefix; a leading + is ignored."),
     _q("call_direction", str, "inbound or outbound.", enum=DIRECTIONS),
-    *[_q(f"bill_duration{op}", {"type": "integer", "minimum": 0, "maximum": 2147483647},
-         "Billed seconds.") for op in RANGES],
-    *[_q(f"end_time{op}", _pattern(FILTER_TIME),
-         "UTC, YYYY-MM-DD HH:MM[:ss[.uuuuuu]]. Without any end_time bound: the last 7 days; "
-         "at most 30 days; nothing older than 90 days.") for op in RANGES],
-    _q("hangup_cause_code", {"type": "integer", "minimum": -2147483647, "maximum": 2147483647},
+    *[_q(f"bill_duration{op}", _uint(), "Billed seconds.") for op in RANGES],
+    *[_q(f"end_time{op}", _pattern(FILTER_TIME), _WINDOW) for op in RANGES],
+    _q("hangup_cause_code", {"type": "integer", "minimum": -INT32_MAX, "maximum": INT32_MAX},
        "Hangup cause code (see the catalogue)."),
     _q("hangup_source", str, "Who hung up.", enum=HANGUP_SOURCES),
     _q("stir_verification", str, "STIR/SHAKEN verification.", enum=STIR_VERIFICATIONS),
     _q("parent_call_uuid", _pattern(UUID), "Child legs of this call."),
-    _q("subaccount", _pattern(r"^SA[A-Z0-9]{18}$"), "Main accounts only: one subaccount."),
-    _q("limit", {"type": "integer", "minimum": 1, "maximum": 20}, "Page size, default 20."),
-    _q("offset", {"type": "integer", "minimum": 0, "maximum": 2147483647}, "Rows to skip."),
-    _q("cursor", str, "The opaque position in meta.next / meta.previous."),
+    _q("subaccount", _pattern(r"^SA[A-Z0-9]{18}$"),
+       describe("One subaccount below the path account; another is a 404.",
+                rules.SUBACCOUNT_CALLER)),
+    _q("limit", _uint(1, 20), "Page size, default 20."),
+    _q("offset", _uint(), describe("Rows to skip.", rules.CURSOR_OFFSET)),
+    _q("cursor", {"type": "string", "minLength": 1},
+       describe("The opaque position in meta.next / meta.previous.", rules.CURSOR_ALTERED,
+                rules.CURSOR_OTHER_QUERY, rules.CURSOR_EXPIRED, rules.CURSOR_OFFSET)),
 ]  # fmt: skip
 DETAIL_PARAMETERS = [
-    _q("call_uuid", _pattern(UUID), "The official SDKs repeat the path's call_uuid here."),
-]
+    AUTH_ID_PARAMETER,
+    OpenApiParameter(
+        "call_uuid", _pattern(UUID), OpenApiParameter.PATH,
+        description="The call; a call older than 90 days, or not visible, is a 404.",
+    ),
+    _q("call_uuid", _pattern(UUID),
+       describe("The official SDKs repeat the path's call_uuid here.", rules.CALL_UUID_MISMATCH)),
+]  # fmt: skip
 CALL_EXAMPLE = OpenApiExample(
     "A call",
     value={
