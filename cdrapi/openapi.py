@@ -46,3 +46,10 @@ class EnvelopeAutoSchema(AutoSchema):
 def query_param(name: str, kind, description: str, **kwargs) -> OpenApiParameter:
     """A documented query parameter (both faces describe theirs this way)."""
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **kwargs)
+
+
+def describe(text: str, *rules) -> str:
+    """A description, then the rules (calls/query/rules.py) the schema itself cannot state."""
+    if not rules:
+        return text
+    return text + "\n\nBeyond this schema (a 400 if broken): " + " ".join(r.says for r in rules)

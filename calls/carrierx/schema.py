@@ -1,14 +1,24 @@
-"""The CarrierX face in OpenAPI terms: documentation-only serializers and parameters."""
+"""The CarrierX face in OpenAPI terms: documentation-only serializers and parameters.
 
-from drf_spectacular.utils import OpenApiResponse
+Each parameter's schema admits exactly the values the server takes on their own
+(calls/query/patterns.py, calls/carrierx/filter_pattern.py); what depends on other parameters,
+the clock or stored data is said in the descriptions, from calls/query/rules.py.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-from calls.carrierx.cdr import FIELDS
+from calls.carrierx import filter_pattern
+from calls.carrierx.cdr import FIELDS, NAMES
+from calls.carrierx.filter_language import MAX_CONDITIONS, MAX_LENGTH
+from calls.query import patterns, rules
+from calls.query.values import INT32_MAX
+from cdrapi.openapi import describe
 from cdrapi.openapi import query_param as _q
 
 STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
-UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+UUID = patterns.anchored(patterns.UUID)
 
 
 def _field(kind: str) -> serializers.Field:
@@ -36,10 +46,14 @@ CdrSerializer = type(
 )
 
 
+@extend_schema_field({"type": "string", "format": "uri-reference"})
+class _Link(serializers.CharField):
+    """An absolute URL when PUBLIC_BASE_URL is set, else a path (never from the Host header)."""
+
+
 class PaginationSerializer(serializers.Serializer):
-    # Relative paths, or absolute under PUBLIC_BASE_URL: a URI reference either way.
-    next = serializers.CharField(required=False, help_text="A URI reference.")
-    previous = serializers.CharField(required=False, help_text="A URI reference.")
+    next = _Link(required=False)
+    previous = _Link(required=False)
 
 
 class CdrListSerializer(serializers.Serializer):
@@ -67,28 +81,58 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERRORS = {
-    400: _error("A parameter, or part of filter, does not fit; errors[].field names it."),
+    400: _error("A parameter, or part of filter, does not fit, or breaks a rule its "
+                "description gives; errors[].field names it."),
     401: _error("Missing, unknown, expired or revoked token."),
     403: _error("The token lacks calls.read / calls.manage."),
     404: _error("No such CDR visible to this token (or past retention)."),
     405: _error("Only GET is served."),
+    414: _error(rules.QUERY_TOO_LONG.says),
     429: _error("Rate limited; see Retry-After."),
     503: _error("The database is unavailable; see Retry-After."),
+}  # fmt: skip
+
+ORDERABLE = [name for name, (_, kind) in FIELDS.items() if kind != "json"]
+ORDER = rf"^(?:{'|'.join(ORDERABLE)})(?:[ +](?:asc|desc|ASC|DESC))?$"
+# The pattern is the whole language but for two size caps, which the description gives
+# (calls/carrierx/filter_pattern.py says why). The format names it for fuzzers.
+FILTER = {
+    "type": "string",
+    "format": "carrierx-filter",
+    "pattern": patterns.anchored(filter_pattern.FILTER),
 }
+FIELD_LIST = {"type": "array", "items": {"type": "string", "enum": list(NAMES)}, "minItems": 1}
+_KEYSET = (rules.AFTER_AND_BEFORE, rules.OFFSET_WITH_KEYSET, rules.ORDER_WITH_KEYSET,
+           rules.KEYSET_NOT_VISIBLE)  # fmt: skip
 
 
-FIELD_LIST = r"^[a-z_]+(,[a-z_]+)*$"
+def _fields_param(name: str, description: str) -> OpenApiParameter:
+    # Comma-separated: include_fields=dr_sid,date_stop.
+    return _q(name, FIELD_LIST, description, style="form", explode=False)
+
+
 LIST_PARAMETERS = [
     _q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size, default 10."),
-    _q("offset", {"type": "integer", "minimum": 0, "maximum": 2147483647},
-       "Rows to skip; not with after/before (except 0)."),
-    _q("after", {"type": "string", "pattern": UUID}, "A dr_sid: the page after it."),
-    _q("before", {"type": "string", "pattern": UUID}, "A dr_sid: the page before it."),
-    _q("order", {"type": "string", "pattern": r"^[a-z_]+([ +](asc|desc|ASC|DESC))?$"},
-       "<field> asc|desc; only date_stop with after/before."),
-    _q("filter", str, "field op value [and field op value ...] (README)."),
-    _q("include_fields", {"type": "string", "pattern": FIELD_LIST}, "Fields to keep."),
-    _q("exclude_fields", {"type": "string", "pattern": FIELD_LIST}, "Fields to drop."),
+    _q("offset", {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
+       describe("Rows to skip.", rules.OFFSET_WITH_KEYSET)),
+    _q("after", {"type": "string", "pattern": UUID},
+       describe("A dr_sid: the page after it.", *_KEYSET)),
+    _q("before", {"type": "string", "pattern": UUID},
+       describe("A dr_sid: the page before it.", *_KEYSET)),
+    _q("order", {"type": "string", "pattern": ORDER},
+       describe("<field> asc|desc (a space or +), default date_stop desc; any field but "
+                "user_data.", rules.ORDER_WITH_KEYSET)),
+    _q("filter", FILTER,
+       describe(f"field op value [and field op value ...] (README, Filter language); at most "
+                f"{MAX_CONDITIONS} conditions and {MAX_LENGTH} characters, limits the "
+                "pattern leaves out.", rules.FILTER_TOO_WIDE, rules.FILTER_BEFORE_RETENTION)),
+    _fields_param("include_fields", "Fields to keep (comma-separated)."),
+    _fields_param("exclude_fields", "Fields to drop (comma-separated)."),
     _q("total", str, "true to count the matching CDRs.", enum=("true", "false")),
 ]  # fmt: skip
-DETAIL_PARAMETERS = LIST_PARAMETERS[-3:-1]
+DETAIL_PARAMETERS = [
+    OpenApiParameter("dr_sid", {"type": "string", "pattern": UUID}, OpenApiParameter.PATH,
+                     description="The CDR; one not visible to the token, or older than 90 "
+                     "days, is a 404."),
+    *LIST_PARAMETERS[-3:-1],
+]  # fmt: skip

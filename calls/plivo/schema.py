@@ -1,22 +1,41 @@
 """The Plivo face in OpenAPI terms: documentation-only serializers and parameters.
 
-The patterns are the ones calls/query/values.py enforces, so fuzzing from this schema probes
-exactly the boundary between accepted and refused input.
+Each parameter's schema admits exactly the values the server's parser takes
+(calls/query/patterns.py, tested against calls/query/values.py); what depends on other
+parameters, the clock or stored data is said in the descriptions, from
+calls/query/rules.py.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from calls.models import DIRECTIONS, HANGUP_SOURCES, STIR_VERIFICATIONS
+from calls.models import (
+    ATTESTATIONS,
+    DIRECTIONS,
+    HANGUP_SOURCE_ALIASES,
+    HANGUP_SOURCES_BY_PRODUCT,
+    STIR_VERIFICATIONS,
+    TRANSPORTS,
+    VOICE,
+    ZENTRUNK,
+)
+from calls.query import patterns, rules
+from calls.query.values import INT32_MAX
+from cdrapi.openapi import describe
 from cdrapi.openapi import query_param as _q
 
 TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$"
-FILTER_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
-NUMBER = r"^(\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+)$"
-UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+UTC_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"  # Zentrunk objects
+MONEY = r"^-?[0-9]+\.[0-9]{5}$"
+FILTER_TIME = patterns.anchored(patterns.UTC_DATETIME)
+NUMBER = patterns.anchored(patterns.NUMBER)
+UUID = patterns.anchored(patterns.UUID)
+AUTH_ID = r"^[MS]A[A-Z0-9]{18}$"
 
 
 class PlivoCallSerializer(serializers.Serializer):
+    """A Voice call (/Call/)."""
+
     answer_time = serializers.RegexField(TIMESTAMP, allow_null=True)
     bill_duration = serializers.IntegerField(min_value=0)
     billed_duration = serializers.IntegerField(min_value=0)
@@ -27,17 +46,38 @@ class PlivoCallSerializer(serializers.Serializer):
     from_number = serializers.CharField()
     hangup_cause_code = serializers.IntegerField()
     hangup_cause_name = serializers.CharField()
-    hangup_source = serializers.ChoiceField(HANGUP_SOURCES)
+    hangup_source = serializers.ChoiceField(HANGUP_SOURCES_BY_PRODUCT[VOICE])
     initiation_time = serializers.RegexField(TIMESTAMP)
     parent_call_uuid = serializers.UUIDField(allow_null=True)
     resource_uri = serializers.CharField()
     stir_verification = serializers.ChoiceField(STIR_VERIFICATIONS)
     to_number = serializers.CharField()
-    total_amount = serializers.RegexField(r"^-?[0-9]+\.[0-9]{5}$")
-    total_rate = serializers.RegexField(r"^-?[0-9]+\.[0-9]{5}$")
+    total_amount = serializers.RegexField(MONEY)
+    total_rate = serializers.RegexField(MONEY)
+
+
+class ZentrunkCallSerializer(PlivoCallSerializer):
+    """A SIP-trunking call (/Zentrunk/Call/): UTC times without an offset, trunk fields."""
+
+    answer_time = serializers.RegexField(UTC_TIMESTAMP, allow_null=True)
+    end_time = serializers.RegexField(UTC_TIMESTAMP)
+    initiation_time = serializers.RegexField(UTC_TIMESTAMP)
+    hangup_source = serializers.ChoiceField(HANGUP_SOURCES_BY_PRODUCT[ZENTRUNK])
+    attestation_indicator = serializers.ChoiceField(ATTESTATIONS, allow_null=True)
+    from_country = serializers.RegexField(r"^[A-Z]{2}$", allow_null=True)
+    to_country = serializers.RegexField(r"^[A-Z]{2}$", allow_null=True)
+    secure_trunking = serializers.BooleanField()
+    secure_trunking_rate = serializers.RegexField(MONEY, allow_null=True)
+    srtp = serializers.BooleanField()
+    transport_protocol = serializers.ChoiceField(TRANSPORTS, allow_null=True)
+    trunk_domain = serializers.CharField(allow_null=True)
 
 
 class PlivoCallDetailSerializer(PlivoCallSerializer):
+    api_id = serializers.UUIDField()
+
+
+class ZentrunkCallDetailSerializer(ZentrunkCallSerializer):
     api_id = serializers.UUIDField()
 
 
@@ -55,6 +95,18 @@ class PlivoCallListSerializer(serializers.Serializer):
     objects = PlivoCallSerializer(many=True)
 
 
+class ZentrunkCallListSerializer(serializers.Serializer):
+    api_id = serializers.UUIDField()
+    meta = PlivoMetaSerializer()
+    objects = ZentrunkCallSerializer(many=True)
+
+
+SERIALIZERS = {  # product -> (list, detail)
+    VOICE: (PlivoCallListSerializer, PlivoCallDetailSerializer),
+    ZENTRUNK: (ZentrunkCallListSerializer, ZentrunkCallDetailSerializer),
+}
+
+
 class PlivoErrorSerializer(serializers.Serializer):
     api_id = serializers.UUIDField()
     error = serializers.CharField()
@@ -65,13 +117,15 @@ def _error(description: str) -> OpenApiResponse:
 
 
 ERRORS = {
-    400: _error("A parameter is invalid or unknown; `error` names it."),
+    400: _error("A parameter is invalid or unknown, or breaks a rule its description gives; "
+                "`error` names it."),
     401: _error("Missing or wrong credentials."),
     404: _error("The account in the path is not yours, or no such call."),
     405: _error("Only GET is served."),
+    414: _error(rules.QUERY_TOO_LONG.says),
     429: _error("Rate limited; see Retry-After."),
     503: _error("The database is unavailable; see Retry-After."),
-}
+}  # fmt: skip
 
 
 def _pattern(pattern: str, max_length: int | None = None) -> dict:
@@ -81,29 +135,56 @@ def _pattern(pattern: str, max_length: int | None = None) -> dict:
     return spec
 
 
+def _uint(low: int = 0, high: int = INT32_MAX) -> dict:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+_WINDOW = describe(
+    "UTC, YYYY-MM-DD HH:MM[:ss[.uuuuuu]] (T for the space), a real date from year 1 to "
+    "9999. Without any end_time bound: the last 7 days; a lower bound alone runs to now, an "
+    "upper bound alone covers the 7 days before it. gt/lt exclusive, gte/lte inclusive.",
+    rules.WINDOW_TOO_WIDE,
+    rules.WINDOW_REVERSED,
+    rules.WINDOW_IN_FUTURE,
+    rules.WINDOW_BEFORE_RETENTION,
+)
+AUTH_ID_PARAMETER = OpenApiParameter(
+    "auth_id",
+    _pattern(AUTH_ID),
+    OpenApiParameter.PATH,
+    description="The caller's auth id or one of an account below it; any other, existing "
+    "or not, is a 404.",
+)
 RANGES = ("", "__gt", "__gte", "__lt", "__lte")
-LIST_PARAMETERS = [
+_LIST_PARAMETERS = [  # and hangup_source, in each product's words: list_parameters()
+    AUTH_ID_PARAMETER,
     _q("from_number", _pattern(NUMBER, 128), "Caller's number prefix; a leading + is ignored."),
     _q("to_number", _pattern(NUMBER, 128), "Called number prefix; a leading + is ignored."),
     _q("call_direction", str, "inbound or outbound.", enum=DIRECTIONS),
-    *[_q(f"bill_duration{op}", {"type": "integer", "minimum": 0, "maximum": 2147483647},
-         "Billed seconds.") for op in RANGES],
-    *[_q(f"end_time{op}", _pattern(FILTER_TIME),
-         "UTC, YYYY-MM-DD HH:MM[:ss[.uuuuuu]]. Without any end_time bound: the last 7 days; "
-         "at most 30 days; nothing older than 90 days.") for op in RANGES],
-    _q("hangup_cause_code", {"type": "integer", "minimum": -2147483647, "maximum": 2147483647},
+    *[_q(f"bill_duration{op}", _uint(), "Billed seconds.") for op in RANGES],
+    *[_q(f"end_time{op}", _pattern(FILTER_TIME), _WINDOW) for op in RANGES],
+    _q("hangup_cause_code", {"type": "integer", "minimum": -INT32_MAX, "maximum": INT32_MAX},
        "Hangup cause code (see the catalogue)."),
-    _q("hangup_source", str, "Who hung up.", enum=HANGUP_SOURCES),
     _q("stir_verification", str, "STIR/SHAKEN verification.", enum=STIR_VERIFICATIONS),
     _q("parent_call_uuid", _pattern(UUID), "Child legs of this call."),
-    _q("subaccount", _pattern(r"^SA[A-Z0-9]{18}$"), "Main accounts only: one subaccount."),
-    _q("limit", {"type": "integer", "minimum": 1, "maximum": 20}, "Page size, default 20."),
-    _q("offset", {"type": "integer", "minimum": 0, "maximum": 2147483647}, "Rows to skip."),
-    _q("cursor", str, "The opaque position in meta.next / meta.previous."),
+    _q("subaccount", _pattern(r"^SA[A-Z0-9]{18}$"),
+       describe("One subaccount below the path account; another is a 404.",
+                rules.SUBACCOUNT_CALLER)),
+    _q("limit", _uint(1, 20), "Page size, default 20."),
+    _q("offset", _uint(), describe("Rows to skip.", rules.CURSOR_OFFSET)),
+    _q("cursor", {"type": "string", "minLength": 1},
+       describe("The opaque position in meta.next / meta.previous.", rules.CURSOR_ALTERED,
+                rules.CURSOR_OTHER_QUERY, rules.CURSOR_EXPIRED, rules.CURSOR_OFFSET)),
 ]  # fmt: skip
 DETAIL_PARAMETERS = [
-    _q("call_uuid", _pattern(UUID), "The official SDKs repeat the path's call_uuid here."),
-]
+    AUTH_ID_PARAMETER,
+    OpenApiParameter(
+        "call_uuid", _pattern(UUID), OpenApiParameter.PATH,
+        description="The call; a call older than 90 days, or not visible, is a 404.",
+    ),
+    _q("call_uuid", _pattern(UUID),
+       describe("The official SDKs repeat the path's call_uuid here.", rules.CALL_UUID_MISMATCH)),
+]  # fmt: skip
 CALL_EXAMPLE = OpenApiExample(
     "A call",
     value={
@@ -112,7 +193,7 @@ CALL_EXAMPLE = OpenApiExample(
         "call_uuid": "eba53b9e-8fbd-45c1-9444-696d2172fbc8",
         "end_time": "2026-11-20 14:18:35+00:00", "from_number": "+14158572518",
         "hangup_cause_code": 4000, "hangup_cause_name": "Normal Hangup",
-        "hangup_source": "customer", "initiation_time": "2026-11-20 14:02:58+00:00",
+        "hangup_source": "Callee", "initiation_time": "2026-11-20 14:02:58+00:00",
         "parent_call_uuid": None,
         "resource_uri": "/v1/Account/MAXXXXXXXXXXXXXXXXXX/Call/eba53b9e-8fbd-45c1-9444-"
         "696d2172fbc8/",
@@ -122,3 +203,10 @@ CALL_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )  # fmt: skip
+
+
+def list_parameters(product: str) -> list[OpenApiParameter]:
+    """The list parameters, hangup_source in the product's own words (and aliases)."""
+    words = [*HANGUP_SOURCES_BY_PRODUCT[product], *HANGUP_SOURCE_ALIASES[product]]
+    source = _q("hangup_source", str, "Who hung up, in the product's words.", enum=words)
+    return [*_LIST_PARAMETERS, source]

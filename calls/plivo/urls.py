@@ -3,20 +3,13 @@
 
 from django.urls import path
 
-from calls.models import VOICE, ZENTRUNK
-from calls.plivo.views import CallViewSet
+from calls.plivo.views import VoiceCallViewSet, ZentrunkCallViewSet
 
-
-def _views(product: str):
-    return (
-        CallViewSet.as_view({"get": "list"}, product=product),
-        CallViewSet.as_view({"get": "retrieve"}, product=product),
-    )
-
-
-_voice_list, _voice_detail = _views(VOICE)
-_trunk_list, _trunk_detail = _views(ZENTRUNK)
-_trunk_insights = CallViewSet.as_view({"get": "insights"}, product=ZENTRUNK)
+_voice_list = VoiceCallViewSet.as_view({"get": "list"})
+_voice_detail = VoiceCallViewSet.as_view({"get": "retrieve"})
+_trunk_list = ZentrunkCallViewSet.as_view({"get": "list"})
+_trunk_detail = ZentrunkCallViewSet.as_view({"get": "retrieve"})
+_trunk_insights = ZentrunkCallViewSet.as_view({"get": "insights"})
 
 # The official SDKs always send the trailing slash; a GET without it is redirected to it
 # (APPEND_SLASH).

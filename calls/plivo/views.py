@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from calls.access.throttling import AddressThrottle, PlivoAccountThrottle
-from calls.models import ZENTRUNK
+from calls.models import VOICE, ZENTRUNK
 from calls.plivo import insights, schema
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.conditions import FILTERSETS
@@ -54,22 +54,6 @@ class IsAccount(BasePermission):
         return True
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List completed calls",
-        description="Newest first; the last 7 days unless end_time bounds say otherwise.",
-        parameters=schema.LIST_PARAMETERS,
-        responses={200: schema.PlivoCallListSerializer, **schema.ERRORS},
-        tags=["Plivo-style calls"],
-    ),
-    retrieve=extend_schema(
-        summary="Retrieve a call",
-        parameters=schema.DETAIL_PARAMETERS,
-        responses={200: schema.PlivoCallDetailSerializer, **schema.ERRORS},
-        examples=[schema.CALL_EXAMPLE],
-        tags=["Plivo-style calls"],
-    ),
-)
 class CallViewSet(viewsets.ViewSet):
     schema = EnvelopeAutoSchema()
     authentication_classes = [AccountBasicAuthentication]
@@ -177,6 +161,37 @@ class CallViewSet(viewsets.ViewSet):
         if row is None:
             raise NotFound(CALL_NOT_FOUND, "call_uuid")
         return scope, row
+
+
+def _documented(product: str, label: str):
+    """The OpenAPI description of one product's endpoints (calls/plivo/schema.py)."""
+    list_serializer, detail_serializer = schema.SERIALIZERS[product]
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List completed {label} calls",
+            description="Newest first; the last 7 days unless end_time bounds say otherwise.",
+            parameters=schema.list_parameters(product),
+            responses={200: list_serializer, **schema.ERRORS},
+            tags=["Plivo-style calls"],
+        ),
+        retrieve=extend_schema(
+            summary=f"Retrieve a {label} call",
+            parameters=schema.DETAIL_PARAMETERS,
+            responses={200: detail_serializer, **schema.ERRORS},
+            examples=[schema.CALL_EXAMPLE] if product == VOICE else [],
+            tags=["Plivo-style calls"],
+        ),
+    )
+
+
+@_documented(VOICE, "Voice")
+class VoiceCallViewSet(CallViewSet):
+    product = VOICE
+
+
+@_documented(ZENTRUNK, "SIP-trunking")
+class ZentrunkCallViewSet(CallViewSet):
+    product = ZENTRUNK
 
 
 def _base_uri(request, auth_id: str) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from calls.query import rules
 from calls.query.errors import QueryError
 
 DEFAULT_SPAN = timedelta(days=7)
@@ -77,11 +78,7 @@ def resolve(
 ) -> Window:
     cutoff = retention_line()
     if upper is not None and (upper.at < cutoff or (upper.at == cutoff and upper.strict)):
-        raise WindowError(
-            f"Calls are kept for 90 days: the requested {field} range ends before "
-            f"{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned.",
-            field,
-        )
+        raise WindowError(rules.WINDOW_BEFORE_RETENTION.format(field=field, cutoff=cutoff), field)
     if lower is None and upper is None:
         lower, upper = Bound(now - DEFAULT_SPAN, False), Bound(now, False)
     elif lower is None:
@@ -89,21 +86,16 @@ def resolve(
     elif upper is None:
         upper = Bound(now, False)
     if lower.at > now:  # calls end in the past: such a window can hold nothing
-        raise WindowError(
-            f"The {field} window starts at {lower.at:%Y-%m-%d %H:%M:%S} UTC, in the future; "
-            "no call has ended then yet.",
-            field,
-        )
+        raise WindowError(rules.WINDOW_IN_FUTURE.format(field=field, start=lower.at), field)
     if lower.at > upper.at:
         raise WindowError(
-            f"The {field} lower bound ({lower.at:%Y-%m-%d %H:%M:%S}) is after the upper "
-            f"bound ({upper.at:%Y-%m-%d %H:%M:%S}).",
-            field,
+            rules.WINDOW_REVERSED.format(field=field, lower=lower.at, upper=upper.at), field
         )
     if upper.at - lower.at > max_span:
         raise WindowError(
-            f"The {field} range may span at most {max_span.days} days; the requested one "
-            f"spans {_span(upper.at - lower.at)}. Narrow it with {field}__gte/__lte.",
+            rules.WINDOW_TOO_WIDE.format(
+                field=field, days=max_span.days, span=_span(upper.at - lower.at)
+            ),
             field,
         )
     if lower.at < cutoff:  # straddles the retention line: cut silently

@@ -1,14 +1,21 @@
-"""The OpenAPI schema: served, valid, and real responses conform to it."""
+"""The OpenAPI schema: served, valid, real responses conform to it, and its parameters
+admit exactly what the server takes."""
+
+import re
 
 import pytest
 import schemathesis
 from drf_spectacular.validation import validate_schema
 
+from calls.carrierx.cdr import NAMES
+from calls.query import rules
 from cdrapi.wsgi import application
 from tests.api.conftest import basic
 from tests.factories import CallFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wsgi_keeps_connection")]
+PLIVO_LIST = "/v1/Account/{auth_id}/Call/"
+CARRIERX_LIST, CARRIERX_DETAIL = "/core/v2/calls/call_drs", "/core/v2/calls/call_drs/{dr_sid}"
 
 
 def test_the_schema_is_served_and_valid(client):
@@ -21,6 +28,7 @@ def test_the_schema_is_served_and_valid(client):
         "/v1/Account/{auth_id}/Call/", "/v1/Account/{auth_id}/Call/{call_uuid}/",
         "/v1/Account/{auth_id}/Zentrunk/Call/",
         "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/",
+        "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/Insights/",
         "/core/v2/calls/call_drs", "/core/v2/calls/call_drs/{dr_sid}",
     }  # fmt: skip
     params = {p["name"] for p in document["paths"]["/v1/Account/{auth_id}/Call/"]["get"]
@@ -40,7 +48,9 @@ def test_interactive_docs_load_their_assets_locally(client):
 
 
 def test_real_responses_conform_to_the_schema(main_account, other_account, bearer):
-    call = CallFactory(account=main_account)
+    call = CallFactory(account=main_account, product="voice")
+    trunk = CallFactory(account=main_account, trunk_domain="acme.zt.example", from_country="US",
+                        transport_protocol="tls", srtp=True, rtt=30.5)  # fmt: skip
     _, secret = bearer(main_account)
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     plivo = {"Authorization": basic(main_account)["HTTP_AUTHORIZATION"]}
@@ -58,6 +68,22 @@ def test_real_responses_conform_to_the_schema(main_account, other_account, beare
             plivo,
             200,
         ),
+        ("/v1/Account/{auth_id}/Zentrunk/Call/", me, {}, plivo, 200),
+        ("/v1/Account/{auth_id}/Zentrunk/Call/", me, {"hangup_source": "Callee"}, plivo, 400),
+        (
+            "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/",
+            {**me, "call_uuid": str(trunk.call_uuid)},
+            {},
+            plivo,
+            200,
+        ),
+        (
+            "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/Insights/",
+            {**me, "call_uuid": str(trunk.call_uuid)},
+            {},
+            plivo,
+            200,
+        ),
         ("/core/v2/calls/call_drs", {}, {"total": "true"}, carrierx, 200),
         ("/core/v2/calls/call_drs", {}, {"filter": "x"}, carrierx, 400),
         ("/core/v2/calls/call_drs", {}, {"include_fields": "dr_sid"}, carrierx, 200),
@@ -71,3 +97,68 @@ def test_real_responses_conform_to_the_schema(main_account, other_account, beare
         response = case.call()
         assert response.status_code == status, (template, query, response.text[:200])
         case.validate_response(response)  # raises if body, status or type break the schema
+
+
+# --- the schema says what the server takes (calls/query/patterns.py, rules.py) -----------
+def _document(client) -> dict:
+    return client.get("/api/schema/?format=json").json()
+
+
+def _parameter(document, path: str, name: str, where: str = "query") -> dict:
+    parameters = document["paths"][path]["get"]["parameters"]
+    return next(p for p in parameters if p["name"] == name and p["in"] == where)
+
+
+def _admits(pattern: str, value: str) -> bool:
+    """ECMA 262 reads $ as the very end (Python's also admits a final newline)."""
+    assert pattern.endswith("$")
+    return re.search(pattern[:-1] + r"\Z", value) is not None
+
+
+def test_the_end_time_pattern_admits_only_real_dates(client):
+    document = _document(client)
+    for op in ("", "__gt", "__gte", "__lt", "__lte"):
+        pattern = _parameter(document, PLIVO_LIST, f"end_time{op}")["schema"]["pattern"]
+        assert not _admits(pattern, "0000-00-00T00:00")
+        assert not _admits(pattern, "2026-02-30 10:00")
+        assert not _admits(pattern, "2100-02-29 10:00")
+        assert _admits(pattern, "2024-02-29 10:00")
+        assert _admits(pattern, "2000-02-29T23:59:59.999999")
+
+
+def test_field_lists_are_comma_separated_arrays_of_field_names(client):
+    document = _document(client)
+    for path in (CARRIERX_LIST, CARRIERX_DETAIL):
+        for name in ("include_fields", "exclude_fields"):
+            parameter = _parameter(document, path, name)
+            assert parameter["style"] == "form" and parameter["explode"] is False
+            schema = parameter["schema"]
+            assert schema["type"] == "array" and schema["minItems"] == 1
+            assert schema["items"] == {"type": "string", "enum": list(NAMES)}
+
+
+def test_the_carrierx_patterns_admit_only_what_the_server_takes(client):
+    document = _document(client)
+    order = _parameter(document, CARRIERX_LIST, "order")["schema"]["pattern"]
+    assert _admits(order, "date_stop+ASC") and _admits(order, "price")
+    assert not _admits(order, "_ asc") and not _admits(order, "user_data desc")
+    flt = _parameter(document, CARRIERX_LIST, "filter")["schema"]["pattern"]
+    assert _admits(flt, "direction eq inbound and price ge 0.5")
+    assert not _admits(flt, "0") and not _admits(flt, "x eq y") and not _admits(flt, "")
+    dr_sid = _parameter(document, CARRIERX_DETAIL, "dr_sid", "path")["schema"]["pattern"]
+    assert _admits(dr_sid, "eba53b9e8fbd45c19444696d2172fbc8") and not _admits(dr_sid, "x")
+
+
+def test_the_rules_the_schema_cannot_state_are_in_its_descriptions(client):
+    document = _document(client)
+    after = _parameter(document, CARRIERX_LIST, "after")["description"]
+    assert rules.AFTER_AND_BEFORE.says in after and rules.OFFSET_WITH_KEYSET.says in after
+    end_time = _parameter(document, PLIVO_LIST, "end_time__gte")["description"]
+    assert rules.WINDOW_TOO_WIDE.says in end_time and rules.WINDOW_REVERSED.says in end_time
+    responses = document["paths"][CARRIERX_LIST]["get"]["responses"]
+    assert responses["414"]["description"] == rules.QUERY_TOO_LONG.says
+
+
+def test_pagination_links_may_be_paths(client):
+    link = _document(client)["components"]["schemas"]["Pagination"]["properties"]["next"]
+    assert link == {"type": "string", "format": "uri-reference"}
