@@ -4,7 +4,6 @@ calls/carrierx/cdr.py (docs/carrierx.md, "Filter language")."""
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,7 +16,7 @@ from calls.carrierx.cdr import FIELDS
 from calls.carrierx.filter_language import Clause, FilterSyntaxError
 from calls.query import window as win
 from calls.query.core import Condition
-from calls.query.values import parse_int, parse_utc_datetime
+from calls.query.values import parse_int, parse_utc_datetime, parse_uuid
 from calls.store.lookups import LikePatternError, check_pattern  # also registers like / ilike
 
 _ISO_Z = re.compile(
@@ -53,7 +52,7 @@ def _convert(kind: str, raw: str, field: str):
         if kind == "datetime":
             return parse_datetime(raw)
         if kind == "uuid":
-            return uuid.UUID(raw)
+            return parse_uuid(raw)
         if kind == "decimal":
             if not _DECIMAL.fullmatch(raw):
                 raise ValueError

@@ -27,6 +27,7 @@ from calls.query.core import CallQuery, Condition, retrieve
 from calls.query.cursor import Cursor, fingerprint
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
+from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 
@@ -152,7 +153,7 @@ class CallViewSet(viewsets.ViewSet):
         except ValueError:
             raise NotFound(CALL_NOT_FOUND, "call_uuid") from None
         repeated = request.query_params.get("call_uuid")
-        if repeated is not None and repeated.lower() not in {call_uuid.lower(), str(wanted)}:
+        if repeated is not None and _same_uuid(repeated) != wanted:
             raise QueryError("The call_uuid parameter differs from the one in the path.",
                              "call_uuid")  # fmt: skip
         scope = scopes.for_path_account(request.user, auth_id)
@@ -192,6 +193,14 @@ class VoiceCallViewSet(CallViewSet):
 @_documented(ZENTRUNK, "SIP-trunking")
 class ZentrunkCallViewSet(CallViewSet):
     product = ZENTRUNK
+
+
+def _same_uuid(raw: str) -> uuid.UUID | None:
+    """The UUID a repeated call_uuid spells (any case, hyphens or not), or None."""
+    try:
+        return parse_uuid(raw)
+    except ValueError:
+        return None
 
 
 def _base_uri(request, auth_id: str) -> str:
