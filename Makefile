@@ -49,6 +49,7 @@ test: venv
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 test-sqlite: venv
+	@mkdir -p var
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
 
 fuzz: venv
