@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
+from rest_framework.response import Response
 
 from calls.query.errors import QueryError
 from cdrapi import outage
@@ -74,8 +75,6 @@ def error_response(request, status: int, message: str, field: str = "request", *
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER for both faces: every failure in the face's shape, never a
     stack trace."""
-    from rest_framework.response import Response
-
     request = context["request"]
     face = face_of(request.path) or PLIVO
     status, message, field, headers = _describe(exc, request, face)

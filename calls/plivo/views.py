@@ -148,12 +148,11 @@ class CallViewSet(viewsets.ViewSet):
         """(scope, row) of the path's call, of this path's product; a 404 otherwise, the
         same whether the call is unknown, another account's or another product's."""
         check_known(request.query_params, {"call_uuid"})
-        try:
-            wanted = uuid.UUID(call_uuid)
-        except ValueError:
-            raise NotFound(CALL_NOT_FOUND, "call_uuid") from None
+        wanted = _uuid_or_none(call_uuid)  # one parser for the path and the repeat
+        if wanted is None:
+            raise NotFound(CALL_NOT_FOUND, "call_uuid")
         repeated = request.query_params.get("call_uuid")
-        if repeated is not None and _same_uuid(repeated) != wanted:
+        if repeated is not None and _uuid_or_none(repeated) != wanted:
             raise QueryError("The call_uuid parameter differs from the one in the path.",
                              "call_uuid")  # fmt: skip
         scope = scopes.for_path_account(request.user, auth_id)
@@ -195,8 +194,8 @@ class ZentrunkCallViewSet(CallViewSet):
     product = ZENTRUNK
 
 
-def _same_uuid(raw: str) -> uuid.UUID | None:
-    """The UUID a repeated call_uuid spells (any case, hyphens or not), or None."""
+def _uuid_or_none(raw: str) -> uuid.UUID | None:
+    """The UUID `raw` spells (any case, hyphens or not, as the schema says), or None."""
     try:
         return parse_uuid(raw)
     except ValueError:
