@@ -133,6 +133,11 @@ class _Owners:
                 raise RecordError("no account: the record must name one (account or partner_sid)")
             return self.account
         key = _account_key(name if name not in (None, "") else sid)
+        if self.account is not None and key in (
+            self.account.auth_id,
+            str(self.account.partner_sid),
+        ):
+            return self.account  # its own: no lookup (a switch's usual accountcode)
         found = self._lookup(key)
         if found is None:
             what = "account" if name not in (None, "") else "partner_sid"

@@ -54,6 +54,9 @@ class IngestView(APIView):
         request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise IngestError(405, f"The {request.method} method is not allowed here; use POST.")
+
     def product(self, request) -> str | None:
         unknown = sorted(set(request.query_params) - set(self.params))
         if unknown:
