@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 
 import pytest
 
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.postgres
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PLIVO_LIST = "/v1/Account/MAAAAAAAAAAAAAAAAAAA/Call/"
 CARRIERX_LIST = "/core/v2/calls/call_drs"
+DRIBBLED_HEAD = (b"POST /ingest/v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")  # fmt: skip
 
 
 def fetch(port: int, path: str, *, method: str = "GET", headers: dict | None = None,
@@ -48,17 +50,14 @@ def slow_clients(port: int, count: int = 4) -> Iterator[None]:
         half.sendall(b"GET / HTTP/1.1\r\n")
         sockets.append(half)
         dribble = socket.create_connection(("127.0.0.1", port))
-        dribble.sendall(b"POST /ingest/v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")  # fmt: skip
+        dribble.sendall(DRIBBLED_HEAD)
         sockets.append(dribble)
 
     def drip() -> None:
         while not stop.wait(0.2):
             for sock in sockets[1::2]:
-                try:
+                with suppress(OSError):
                     sock.sendall(b" ")
-                except OSError:
-                    pass
 
     dripper = threading.Thread(target=drip, daemon=True)
     dripper.start()
