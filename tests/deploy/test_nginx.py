@@ -18,7 +18,8 @@ import pytest
 from tests.deploy.nginx import nginx
 from tests.servers import free_port, gunicorn
 
-pytestmark = pytest.mark.postgres
+# django_db: so that pytest-django creates the test database even when these run alone.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PLIVO_LIST = "/v1/Account/MAAAAAAAAAAAAAAAAAAA/Call/"
 CARRIERX_LIST = "/core/v2/calls/call_drs"
