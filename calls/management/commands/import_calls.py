@@ -49,7 +49,7 @@ class Command(BaseCommand):
             if owner is None:
                 raise CommandError(f"No account with auth id {account}.")
         if format == "freeswitch":
-            return self.replay_freeswitch(file, owner, product, strict, verbosity)
+            return self.replay_freeswitch(file, owner, product, strict, batch_size, verbosity)
         if file == "-":
             stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
         else:
@@ -64,13 +64,9 @@ class Command(BaseCommand):
             records = read_csv(lines) if fmt == "csv" else read_jsonl(lines)
             started = time.perf_counter()
             if fmt == "kamailio":
+                documents = ((f"line {n}", doc) for n, doc in records)
                 return self.replay(
-                    "kamailio",
-                    ((f"line {n}", doc) for n, doc in records),
-                    owner,
-                    product,
-                    strict,
-                    verbosity,
+                    "kamailio", documents, owner, product, strict, batch_size, verbosity
                 )
             with progress_bar(total=None, verbosity=verbosity, desc="import") as progress:
                 summary = call_import(
@@ -94,13 +90,14 @@ class Command(BaseCommand):
         rate = summary.read / elapsed if elapsed else 0
         self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")
 
-    def replay_freeswitch(self, file, owner, product, strict, verbosity) -> None:
+    def replay_freeswitch(self, file, owner, product, strict, batch_size, verbosity) -> None:
         path = Path(file)
         if not path.exists():
             raise CommandError(f"No such directory or file: {file}")
-        self.replay("freeswitch", read_freeswitch_dir(path), owner, product, strict, verbosity)
+        documents = read_freeswitch_dir(path)
+        self.replay("freeswitch", documents, owner, product, strict, batch_size, verbosity)
 
-    def replay(self, fmt, documents, owner, product, strict, verbosity) -> None:
+    def replay(self, fmt, documents, owner, product, strict, batch_size, verbosity) -> None:
         """Switch CDRs through the live ingestion service (calls/ingest/replay.py)."""
         started = time.perf_counter()
         try:
@@ -111,6 +108,7 @@ class Command(BaseCommand):
                     account=owner,
                     product=product,
                     strict=strict,
+                    batch_size=batch_size,
                     progress=progress,
                     on_reject=lambda label, reason: self.stderr.write(
                         f"{label}: rejected: {reason}"
