@@ -39,8 +39,8 @@ ANSWERED = {"to_number": "442071234567", "from_number": "+14155550123",
 CALLEE_HANGS_UP = {"to_number": "bye3003", "from_number": "14155550124",
                    "hangup_cause_code": 3000, "hangup_cause_name": "normal_hangup",
                    "hangup_source": "carrier"}  # fmt: skip
-BUSY = {"to_number": "busy2002", "from_number": "+14155550123", "call_duration": 0,
-        "bill_duration": 0, "hangup_cause_code": 4410, "hangup_cause_name": "user_busy",
+BUSY = {"to_number": "busy2002", "from_number": "+14155550123", "bill_duration": 0,
+        "hangup_cause_code": 4410, "hangup_cause_name": "user_busy",
         "hangup_source": "carrier", "answer_time": None}  # fmt: skip
 ENDED = re.compile(r"CALL_ENDED ts=(?P<ts>[\d.]+) ci=(?P<ci>\S+) ftag=(?P<ftag>\S+)")
 POSTED = re.compile(r"CDR_POSTED ts=\S+ rc=\d+ body=(?P<body>\{.*\})$", re.M)
