@@ -62,8 +62,8 @@ def store_documents(
             record = _to_record(fmt, document, product)
             guess = _uuid_of(record)
             owner = owners.of(record)
-            kind = product or (record.get("product") if fmt == "calls" else None)
-            kind = kind or DEFAULT_PRODUCT[fmt]
+            # A batch record's own product key is read (and checked) by parse_records.
+            kind = product if fmt == "calls" else product or DEFAULT_PRODUCT[fmt]
             ((_, values),) = parse_records([(index, record)], account=owner, product=kind)
             if isinstance(values, RecordError):
                 raise values
