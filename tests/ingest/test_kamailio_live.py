@@ -23,9 +23,9 @@ import pytest
 from calls.ingest.kamailio import call_uuid
 from tests.servers import IN_CI, ROOT, free_port, get, gunicorn, manage, new_account
 
-# django_db: so that a run of this module alone sets the test database up (the servers and
-# the commands write it from their own processes; this process only reads over HTTP).
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+# No django_db mark: like every served_database test, this runs after all database tests,
+# since what the server commits is never flushed (tests/conftest.py).
+pytestmark = pytest.mark.postgres
 
 CFG = ROOT / "deploy" / "kamailio" / "kamailio.cfg"
 SCENARIOS = Path(__file__).resolve().parent / "kamailio"
@@ -105,6 +105,15 @@ def test_kamailio_cdrs_show_in_the_api_and_survive_the_server_being_down(served_
         assert {c["call_uuid"] for c in page["objects"]} == {u for _, u in switch.ended()}
         assert switch.lines("CDR_POSTED") == 6
         assert switch.lines("CDR_REFUSED") == 0
+
+
+@pytest.mark.django_db
+def test_the_reference_cfg_passes_kamailio_s_own_check(tmp_path):
+    """(Also what makes a run of this module alone set the test database up.)"""
+    cfg = tmp_path / "kamailio.cfg"
+    cfg.write_text(render(CFG.read_text(), CDRAPI_URL="http://MA:token@127.0.0.1:1/ingest"))
+    checked = subprocess.run([KAMAILIO, "-c", "-f", str(cfg)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 class Switch:
