@@ -13,7 +13,7 @@ from calls.ingest.kamailio import call_uuid
 from tests.ingest.live import basic, new_tenant, request
 from tests.servers import database_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]  # see test_kamailio_live.py
+pytestmark = pytest.mark.postgres  # no django_db mark: see test_kamailio_live.py
 
 
 def cdr(**over: str) -> dict:
@@ -100,3 +100,11 @@ def test_a_cdr_that_contradicts_itself_is_refused_with_its_reason(live, change, 
     if doc["call_id"]:
         uuid = str(call_uuid(doc["call_id"], doc["from_tag"]))
         assert call(port, tenant.auth_id, tenant.auth_token, uuid).status == 404
+
+
+@pytest.mark.django_db
+def test_the_endpoint_is_routed():
+    """(Also what makes a run of this module alone set the test database up.)"""
+    from django.urls import reverse
+
+    assert reverse("ingest-kamailio") == "/ingest/v1/kamailio"

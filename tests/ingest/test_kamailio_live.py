@@ -23,9 +23,9 @@ import pytest
 from calls.ingest.kamailio import call_uuid
 from tests.servers import IN_CI, ROOT, free_port, get, gunicorn, manage, new_account
 
-# django_db: so that a run of this module alone sets the test database up (the servers and
-# the commands write it from their own processes; this process only reads over HTTP).
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+# No django_db mark: like every served_database test, this runs after all database tests,
+# since what the server commits is never flushed (tests/conftest.py).
+pytestmark = pytest.mark.postgres
 
 CFG = ROOT / "deploy" / "kamailio" / "kamailio.cfg"
 SCENARIOS = Path(__file__).resolve().parent / "kamailio"
@@ -39,9 +39,12 @@ ANSWERED = {"to_number": "442071234567", "from_number": "+14155550123",
 CALLEE_HANGS_UP = {"to_number": "bye3003", "from_number": "14155550124",
                    "hangup_cause_code": 3000, "hangup_cause_name": "normal_hangup",
                    "hangup_source": "carrier"}  # fmt: skip
-BUSY = {"to_number": "busy2002", "from_number": "+14155550123", "call_duration": 0,
-        "bill_duration": 0, "hangup_cause_code": 4410, "hangup_cause_name": "user_busy",
+BUSY = {"to_number": "busy2002", "from_number": "+14155550123", "bill_duration": 0,
+        "hangup_cause_code": 4410, "hangup_cause_name": "user_busy",
         "hangup_source": "carrier", "answer_time": None}  # fmt: skip
+CANCELED = {"to_number": "ring4004", "from_number": "+14155550123", "bill_duration": 0,
+            "hangup_cause_code": 4440, "hangup_cause_name": "request_terminated",
+            "hangup_source": "customer", "answer_time": None}  # fmt: skip
 ENDED = re.compile(r"CALL_ENDED ts=(?P<ts>[\d.]+) ci=(?P<ci>\S+) ftag=(?P<ftag>\S+)")
 POSTED = re.compile(r"CDR_POSTED ts=\S+ rc=\d+ body=(?P<body>\{.*\})$", re.M)
 # Generous limits: the test polls each call every 50 ms.
@@ -66,11 +69,12 @@ def test_kamailio_cdrs_show_in_the_api_and_survive_the_server_being_down(served_
     url = f"http://{auth_id}:{write_token}@127.0.0.1:{http_port}/ingest/v1/kamailio"
     with Switch.running(url) as switch:
         with gunicorn(workers=2, port=http_port, **LIMITS) as server:
-            # The caller hangs up, the callee hangs up, the callee is busy.
+            # The caller hangs up, the callee hangs up, the callee is busy, the caller gives up.
             calls = [
                 switch.call("uac.xml", ANSWERED, "-d", "1500"),
                 switch.call("uac_callee_bye.xml", CALLEE_HANGS_UP),
                 switch.call("uac.xml", BUSY),
+                switch.call("uac_cancel.xml", CANCELED, "-d", "500"),
             ]
             seen = switch.wait_for_calls(server.port, auth_id, read, calls)
         for expected, (call, delay) in zip(calls, seen, strict=True):
@@ -85,7 +89,7 @@ def test_kamailio_cdrs_show_in_the_api_and_survive_the_server_being_down(served_
             switch.call("uac.xml", ANSWERED | {"to_number": "442071234568"}, "-d", "1500"),
             switch.call("uac.xml", BUSY | {"to_number": "busy2003"}),
         ]
-        switch.wait_until(lambda: len(switch.ended()) == 5)
+        switch.wait_until(lambda: len(switch.ended()) == 6)
         time.sleep(0.5)  # a few rounds of the switch's retry
         assert switch.lines("CDR_RETRY") >= 2
         with gunicorn(workers=2, port=http_port, **LIMITS) as server:
@@ -96,11 +100,20 @@ def test_kamailio_cdrs_show_in_the_api_and_survive_the_server_being_down(served_
             listing = get(server.port, f"/v1/Account/{auth_id}/Zentrunk/Call/", read)
         assert listing.status == 200
         page = json.loads(listing.body)
-        # Exactly once: five calls ended, five listed, each its own call_uuid.
-        assert page["meta"]["total_count"] == 5
+        # Exactly once: six calls ended, six listed, each its own call_uuid.
+        assert page["meta"]["total_count"] == 6
         assert {c["call_uuid"] for c in page["objects"]} == {u for _, u in switch.ended()}
-        assert switch.lines("CDR_POSTED") == 5
+        assert switch.lines("CDR_POSTED") == 6
         assert switch.lines("CDR_REFUSED") == 0
+
+
+@pytest.mark.django_db
+def test_the_reference_cfg_passes_kamailio_s_own_check(tmp_path):
+    """(Also what makes a run of this module alone set the test database up.)"""
+    cfg = tmp_path / "kamailio.cfg"
+    cfg.write_text(render(CFG.read_text(), CDRAPI_URL="http://MA:token@127.0.0.1:1/ingest"))
+    checked = subprocess.run([KAMAILIO, "-c", "-f", str(cfg)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 class Switch:
@@ -116,7 +129,7 @@ class Switch:
     def running(cls, url: str):
         with tempfile.TemporaryDirectory(prefix="kamailio-") as tmp, ExitStack() as stack:
             run = Path(tmp)
-            sip, uas, busy, bye = (udp_port() for _ in range(4))
+            sip, uas, busy, bye, ring = (udp_port() for _ in range(5))
             cfg = run / "kamailio.cfg"
             cfg.write_text(
                 render(
@@ -126,6 +139,7 @@ class Switch:
                     UAS_PORT=str(uas),
                     UAS_BUSY_PORT=str(busy),
                     UAS_BYE_PORT=str(bye),
+                    UAS_RING_PORT=str(ring),
                 )
             )
             log = run / "kamailio.log"
@@ -134,7 +148,8 @@ class Switch:
                                         log))  # fmt: skip
             wait_for_sip(sip)
             for scenario, port, *extra in (("uas.xml", uas), ("uas_busy.xml", busy),
-                                           ("uas_bye.xml", bye, "-d", "2500")):  # fmt: skip
+                                           ("uas_bye.xml", bye, "-d", "2500"),
+                                           ("uas_ring.xml", ring)):  # fmt: skip
                 stack.enter_context(started(sipp(scenario, port, *extra), run / f"{port}.log"))
                 wait_until_bound(port)
             switch = cls(log, sip)
