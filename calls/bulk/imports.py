@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts.models import Account
 from calls.bulk.progress import Progress
 from calls.bulk.records import RecordError, parse_records
+from calls.rating.pricing import price_rows
 from calls.store import loading
 from cdrapi import metrics
 
@@ -84,6 +85,7 @@ def call_import(
     def _store(batch: list[dict]) -> None:
         if not batch:
             return
+        price_rows(batch)
         columns = list(batch[0])
         rows = [tuple(map(values.get, columns)) for values in batch]
         with transaction.atomic():
