@@ -7,7 +7,8 @@ a duplicate, so a re-run stores nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -85,11 +86,7 @@ def call_import(
     def _store(batch: list[dict]) -> None:
         if not batch:
             return
-        price_rows(batch)
-        columns = list(batch[0])
-        rows = [tuple(map(values.get, columns)) for values in batch]
-        with transaction.atomic():
-            stored = loading.insert_rows(rows, columns, skip_existing=True)
+        stored = len(store_rows(batch))
         summary.stored += stored
         summary.duplicates += len(batch) - stored
         if progress:
@@ -102,3 +99,24 @@ def call_import(
         run()
     metrics.count_import(source.name, summary)
     return summary
+
+
+def store_rows(rows: Sequence[dict]) -> set[uuid.UUID]:
+    """Store parsed rows (parse_records' dicts) in one transaction; return the call_uuids
+    that were new, the rest being duplicates of stored calls (or of an earlier row here).
+
+    The one place parsed calls are written, for import_calls and live ingestion alike:
+    a step every stored call must go through (rating) hooks in here, before the write.
+    Rows of different field styles (Plivo, CarrierX) fill different columns; each style
+    is written as its own group. Committed on return unless the caller holds a transaction.
+    """
+    price_rows(rows)
+    groups: dict[tuple[str, ...], list[tuple]] = {}
+    for values in rows:
+        columns = tuple(values)
+        groups.setdefault(columns, []).append(tuple(values.values()))
+    stored: set[uuid.UUID] = set()
+    with transaction.atomic():
+        for columns, group in groups.items():
+            stored |= loading.insert_new_rows(group, columns)
+    return stored

@@ -11,7 +11,7 @@ default a fallback. No matching rate: amount 0, rate 0, billed duration as parse
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ class Tariff:
 Table = dict[tuple[str, str], Tariff]  # (direction, prefix) -> tariff
 
 
-def price_rows(rows: list[dict]) -> None:
+def price_rows(rows: Sequence[dict]) -> None:
     """Fill billed_duration, total_amount and total_rate of each unpriced row, in place.
 
     Pops the `PRICED` marker from every row (it is not a column), priced or not.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -40,32 +42,78 @@ def insert_rows(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing:
     """
     if not rows:
         return 0
-    uuid_at = columns.index("call_uuid")
     if skip_existing:
-        firsts = {}
-        for row in rows:
-            firsts.setdefault(row[uuid_at], row)
-        rows = list(firsts.values())
-    partitions.ensure_for_range(*end_range(rows, columns.index("end_time")))
+        return len(insert_new_rows(rows, columns))
+    ensure_partitions(rows, columns)
     if connection.vendor == "postgresql":
-        if not skip_existing:
-            copy_rows(rows, columns)
-            return len(rows)
+        copy_rows(rows, columns)
+        return len(rows)
+    return len(_bulk_create(rows, columns, skip_existing=False))
+
+
+def insert_new_rows(rows: Sequence[tuple], columns: Sequence[str]) -> set:
+    """Insert the rows whose call_uuid is not stored yet; return the call_uuids stored.
+
+    What `insert_rows(skip_existing=True)` does, telling which rows were new, so that live
+    ingestion can answer stored or duplicate per record. The first row of a call_uuid
+    repeated within `rows` wins.
+    """
+    if not rows:
+        return set()
+    uuid_at = columns.index("call_uuid")
+    firsts = {}
+    for row in rows:
+        firsts.setdefault(row[uuid_at], row)
+    rows = list(firsts.values())
+    ensure_partitions(rows, columns)
+    if connection.vendor == "postgresql":
         # Optimistic: a plain COPY is twice as fast as staging, and a first import has no
         # duplicates. Only a batch that hits one (or a concurrent writer) is staged.
         try:
             with transaction.atomic():
                 copy_rows(rows, columns)
-            return len(rows)
+            return set(firsts)
         except (IntegrityError, OperationalError) as exc:
             if not _conflict(exc):
                 raise
         return _insert_new(rows, columns)
-    return _bulk_create(rows, columns, skip_existing=skip_existing)
+    return _bulk_create(rows, columns, skip_existing=True)
 
 
-def _insert_new(rows: Sequence[tuple], columns: Sequence[str], attempts: int = 10) -> int:
-    """Store the rows whose call_uuid is not stored yet (PostgreSQL); return how many.
+# Partition bounds this process saw exist, and when: a write of rows whose end times all
+# fall in them skips partitions.ensure, whose advisory lock would serialise every writer
+# (one live POST after another) until its transaction ends.
+_KNOWN_PARTITIONS: dict[datetime, float] = {}
+_KNOWN_LOCK = threading.Lock()
+KNOWN_PARTITION_SECONDS = 300
+
+
+def ensure_partitions(rows: Sequence[tuple], columns: Sequence[str]) -> None:
+    """The partitions for `rows`' end times, checked once a few minutes per process."""
+    if not partitions.enabled():
+        return
+    lo, hi = end_range(rows, columns.index("end_time"))
+    first, last = partitions.bounds_for(lo)[0], partitions.bounds_for(hi)[0]
+    now = time.monotonic()
+    with _KNOWN_LOCK:
+        fresh = all(
+            now - _KNOWN_PARTITIONS.get(start, -KNOWN_PARTITION_SECONDS) < KNOWN_PARTITION_SECONDS
+            for start in {first, last}
+        )
+    if fresh and last - first <= partitions.width():
+        return
+    partitions.ensure_for_range(lo, hi)
+
+    def remember() -> None:
+        with _KNOWN_LOCK:
+            _KNOWN_PARTITIONS[first] = _KNOWN_PARTITIONS[last] = now
+
+    # Only once the partitions are committed: a rolled-back creation is not "known".
+    transaction.on_commit(remember)
+
+
+def _insert_new(rows: Sequence[tuple], columns: Sequence[str], attempts: int = 10) -> set:
+    """Store the rows whose call_uuid is not stored yet (PostgreSQL); return their uuids.
 
     COPY into a temporary stage, then insert the stage's calls that the key table does not
     know. A concurrent writer of the same calls makes that fail on the key (or deadlock);
@@ -87,9 +135,10 @@ def _insert_new(rows: Sequence[tuple], columns: Sequence[str], attempts: int = 1
                     cur.execute(
                         f"INSERT INTO {TABLE} ({cols}) SELECT {cols} FROM {STAGE} s "
                         f"WHERE NOT EXISTS (SELECT FROM {keys.TABLE} k "
-                        "WHERE k.call_uuid = s.call_uuid) ORDER BY call_uuid ON CONFLICT DO NOTHING"
+                        "WHERE k.call_uuid = s.call_uuid) ORDER BY call_uuid "
+                        "ON CONFLICT DO NOTHING RETURNING call_uuid"
                     )
-                return cur.rowcount
+                    return {row[0] for row in cur.fetchall()}
             except (IntegrityError, OperationalError) as exc:
                 if not _conflict(exc) or attempt == attempts:
                     raise
@@ -101,7 +150,7 @@ def _conflict(exc: IntegrityError | OperationalError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in {"23505", "40P01"}
 
 
-def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> int:
+def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> set:
     objs = []
     uuid_at = columns.index("call_uuid")
     existing = set()
@@ -118,7 +167,7 @@ def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing
             values["user_data"] = json.loads(values["user_data"])
         objs.append(Call(**values))
     Call.objects.bulk_create(objs, batch_size=500)
-    return len(objs)
+    return {obj.call_uuid for obj in objs}
 
 
 def chunk_stored(first_row: tuple, columns: Sequence[str]) -> bool:

@@ -1,0 +1,1 @@
+"""Live ingestion: switches and scripts post finished calls (README, "Live ingestion")."""

@@ -1,0 +1,186 @@
+"""The one way a posted call reaches the store: `store_documents` (README, "Live ingestion").
+
+Every source (the HTTP endpoints, the broker consumer, `import_calls --format freeswitch`)
+turns its documents into records in the field names import_calls reads, then the records
+go through the importer's own parse and rules (calls/bulk/records.py) and its one writer
+(calls.bulk.imports.store_rows): one rule set, one duplicate rule, one rating seam.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from accounts.models import Account
+from calls.bulk.imports import store_rows
+from calls.bulk.record_rules import RecordError
+from calls.bulk.records import parse_records
+from calls.models import PRODUCTS, VOICE, ZENTRUNK
+from cdrapi import metrics
+
+Format = Literal["freeswitch", "kamailio", "calls"]
+FORMATS: tuple[str, ...] = ("freeswitch", "kamailio", "calls")
+# The product of a call whose source says none (README, "Live ingestion").
+DEFAULT_PRODUCT = {"freeswitch": VOICE, "kamailio": ZENTRUNK, "calls": ZENTRUNK}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["stored", "duplicate", "rejected"]
+    call_uuid: str | None
+    reason: str | None = None
+
+
+def store_documents(
+    fmt: Format,
+    documents: Sequence[Any],
+    *,
+    account: Account | None,
+    product: str | None = None,
+) -> list[Outcome]:
+    """One Outcome per document, in order; returns only after the stored rows are committed.
+
+    `account` is the credential's: a document naming another account that is not it or
+    below it is rejected, one naming none goes to it. `account=None` is a trusted source
+    (the broker consumer): each document must name its account. `product` overrides
+    every document's. Database errors propagate (the views answer 503).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if product is not None and product not in PRODUCTS:
+        raise ValueError(f"unknown product {product!r}")
+    owners = _Owners(account)
+    outcomes: list[Outcome | None] = [None] * len(documents)
+    parsed: list[tuple[int, dict]] = []
+    for index, document in enumerate(documents):
+        guess = None
+        try:
+            record = _to_record(fmt, document, product)
+            guess = _uuid_of(record)
+            owner = owners.of(record)
+            kind = product or (record.get("product") if fmt == "calls" else None)
+            kind = kind or DEFAULT_PRODUCT[fmt]
+            ((_, values),) = parse_records([(index, record)], account=owner, product=kind)
+            if isinstance(values, RecordError):
+                raise values
+            parsed.append((index, values))
+        except RecordError as exc:
+            outcomes[index] = Outcome("rejected", guess, str(exc))
+    stored = store_rows([values for _, values in parsed]) if parsed else set()
+    seen: set[uuid.UUID] = set()
+    for index, values in parsed:
+        call_uuid = values["call_uuid"]
+        new = call_uuid in stored and call_uuid not in seen
+        seen.add(call_uuid)
+        outcomes[index] = Outcome("stored" if new else "duplicate", str(call_uuid))
+    _count(fmt, outcomes)
+    return outcomes  # type: ignore[return-value]  (every slot is filled above)
+
+
+# --- the parsers ------------------------------------------------------------------------------
+def _to_record(fmt: str, document: Any, product: str | None) -> dict:
+    if not isinstance(document, Mapping):
+        raise RecordError("not a JSON object")
+    if fmt == "calls":
+        return dict(document)
+    parse = _parser(fmt)
+    kind = product or DEFAULT_PRODUCT[fmt]
+    record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+    if not isinstance(record, dict):
+        raise RecordError("the document did not give a call record")
+    return record
+
+
+def _parser(fmt: str) -> Callable[..., dict]:
+    """calls.ingest.<fmt>.to_record, imported when first needed."""
+    try:
+        module = importlib.import_module(f"calls.ingest.{fmt}")
+    except ModuleNotFoundError:
+        raise RecordError(f"{fmt} documents are not supported by this build") from None
+    return module.to_record
+
+
+def _takes_product(parse: Callable[..., dict]) -> bool:
+    return "product" in inspect.signature(parse).parameters
+
+
+def _uuid_of(record: Mapping[str, Any]) -> str | None:
+    value = record.get("call_uuid") or record.get("dr_sid")
+    return str(value)[:64] if value else None
+
+
+# --- the accounts -----------------------------------------------------------------------------
+class _Owners:
+    """The account each record goes to: the one it names (auth id in `account`, or a
+    CarrierX `partner_sid`), which must be the credential's account or below it, else
+    the credential's account; with no credential (trusted), the named one."""
+
+    def __init__(self, account: Account | None) -> None:
+        self.account = account
+        self._by_name: dict[str, int] | None = None
+
+    def of(self, record: Mapping[str, Any]) -> Account:
+        name = record.get("account")
+        sid = record.get("partner_sid")
+        if name in (None, "") and sid in (None, ""):
+            if self.account is None:
+                raise RecordError("no account: the record must name one (account or partner_sid)")
+            return self.account
+        key = _account_key(name if name not in (None, "") else sid)
+        found = self._lookup(key)
+        if found is None:
+            what = "account" if name not in (None, "") else "partner_sid"
+            if self.account is None:
+                raise RecordError(f"no active account has {what} {key[:40]}")
+            raise RecordError(
+                f"{what} {key[:40]} is not this credential's account "
+                f"({self.account.auth_id}) or one below it"
+            )
+        if self.account is not None and found == self.account.pk:
+            return self.account
+        return Account(pk=found)
+
+    def _lookup(self, key: str) -> int | None:
+        if self.account is not None:
+            if self._by_name is None:
+                self._by_name = {}
+                for node in Account.objects.subtree(self.account.pk):
+                    self._by_name[node.auth_id] = node.id
+                    self._by_name[node.partner_sid] = node.id
+            return self._by_name.get(key)
+        if self._by_name is None:
+            self._by_name = {}
+        if key not in self._by_name:
+            query = Account.objects.filter(is_active=True)
+            if _is_uuid(key):
+                found = query.filter(partner_sid=key).values_list("pk", flat=True).first()
+            else:
+                found = query.filter(auth_id=key).values_list("pk", flat=True).first()
+            self._by_name[key] = found  # type: ignore[assignment]
+        return self._by_name[key]
+
+
+def _account_key(value: Any) -> str:
+    if not isinstance(value, str):
+        raise RecordError("account and partner_sid are strings")
+    value = value.strip()
+    return str(uuid.UUID(value)) if _is_uuid(value) else value
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _count(fmt: str, outcomes: Sequence[Outcome | None]) -> None:
+    for status in ("stored", "duplicate", "rejected"):
+        n = sum(1 for o in outcomes if o is not None and o.status == status)
+        if n:
+            metrics.IMPORT_ROWS.labels(f"ingest_{fmt}", status).inc(n)
