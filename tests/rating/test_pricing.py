@@ -186,3 +186,14 @@ def test_a_batch_is_priced_with_one_query_whatever_its_size(account):
     assert len(queries) == 1  # the account chains and their candidate rates, together
     assert {row["total_rate"] for row in rows} == {Decimal("0.01"), Decimal("0.02")}
     assert all("_priced" not in row for row in rows)
+
+
+def test_a_call_posted_through_the_ingest_service_is_rated_too(account):
+    from calls.ingest.service import store_documents
+
+    rate(None, "1", "0.0100")
+    doc = {**record(bill=61), "account": account.auth_id}
+    (outcome,) = store_documents("calls", [json.loads(json.dumps(doc))], account=None)
+    assert outcome.status == "stored"
+    call = Call.objects.get(call_uuid=doc["call_uuid"])
+    assert (call.billed_duration, call.total_amount) == (120, Decimal("0.02000"))
