@@ -16,7 +16,8 @@ from django.utils import timezone as dj_timezone
 from accounts import secrets as creds
 from accounts.secrets import AUTH_ID_RE
 
-SCOPES = ("calls.read", "calls.manage", "calls.read_descendant")
+SCOPES = ("calls.read", "calls.manage", "calls.read_descendant", "calls.write")
+WRITE_SCOPE = "calls.write"  # live ingestion (README, "Live ingestion"); grants no reading
 
 
 @cache

@@ -25,7 +25,8 @@ class RequestLimitsMiddleware:
     """Refuse oversized query strings (414) and bodies (413), and malformed requests
     (400), before any work is done, in the error shape of the face the path belongs to.
 
-    The APIs are read-only GETs; nothing legitimate comes near these limits. Malformed
+    The read APIs are GETs; nothing legitimate comes near these limits, and live
+    ingestion's batch endpoint has its own (`body_limit`). Malformed
     means what no handler should have to think about: a query string that is not UTF-8
     or holds a NUL (which PostgreSQL text cannot store), a control character in the path
     or in a header. Django would quietly turn bad UTF-8 into U+FFFD and search for that.
@@ -47,16 +48,23 @@ class RequestLimitsMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(request, 400, "The Content-Length header is not a number.")
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        limit = body_limit(request.path)
+        if length > limit:
             return error_response(
-                request, 413,
-                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                request, 413, f"The request body is larger than {limit} bytes."
             )  # fmt: skip
         problem = malformed(request)
         if problem is not None:
             field, message = problem
             return error_response(request, 400, message, field)
         return self.get_response(request)
+
+
+def body_limit(path: str) -> int:
+    """The largest body a path takes: live ingestion's batch endpoint takes batches."""
+    if path.rstrip("/") == "/ingest/v1/calls":
+        return settings.INGEST_BATCH_MAX_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 def malformed(request) -> tuple[str, str] | None:

@@ -203,6 +203,9 @@ PUBLIC_BASE_URL = env_base_url("PUBLIC_BASE_URL")
 # --- Request limits -----------------------------------------------------------------------
 MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Live ingestion's batch endpoint takes more (README, "Live ingestion"): 413 beyond either.
+INGEST_BATCH_MAX_BYTES = env_int("INGEST_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+INGEST_BATCH_MAX_RECORDS = env_int("INGEST_BATCH_MAX_RECORDS", 10_000, minimum=1)
 
 # --- Client address and rate limits (README, "Security and operations") ------------------
 # How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("calls.plivo.urls")),
     path("", include("calls.carrierx.urls")),
+    path("", include("calls.ingest.urls")),
 ]
 
 handler400 = "cdrapi.views.bad_request"

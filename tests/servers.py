@@ -84,10 +84,11 @@ class Server:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, **env: str):
+def gunicorn(*, workers: int = 2, port: int | None = None, **env: str):
     """gunicorn serving the real app (production settings, DEBUG off) on a free loopback
-    port against the test database; `env` adds or overrides settings."""
-    port = free_port()
+    port (or `port`, to serve again where a client expects it) against the test database;
+    `env` adds or overrides settings."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cdrapi.settings",

@@ -189,7 +189,7 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
         "stir_verification": _choice(r, "stir_verification", STIR_VERIFICATIONS)
         or "Not Applicable",
         "stir_attest": _choice(r, "attestation_indicator", ATTESTATIONS),
-        "sipcause": "",
+        "sipcause": _text(r, "sipcause") or "",  # a switch's SIP final response (ingest)
         "disconnect_originator": "",
         "transcoded": False,
         "type": "telecom",

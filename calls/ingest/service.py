@@ -83,6 +83,8 @@ def store_documents(
 
 # --- the parsers ------------------------------------------------------------------------------
 def _to_record(fmt: str, document: Any, product: str | None) -> dict:
+    if isinstance(document, RecordError):  # the reader could not parse this one
+        raise document
     if not isinstance(document, Mapping):
         raise RecordError("not a JSON object")
     if fmt == "calls":
@@ -177,6 +179,11 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def count_rejected(fmt: str, n: int = 1) -> None:
+    """Count documents refused before they reached store_documents (an unreadable body)."""
+    metrics.IMPORT_ROWS.labels(f"ingest_{fmt}", "rejected").inc(n)
 
 
 def _count(fmt: str, outcomes: Sequence[Outcome | None]) -> None:

@@ -7,7 +7,8 @@ import binascii
 
 from rest_framework import exceptions
 
-from accounts.services import account_authenticate
+from accounts import secrets as creds
+from accounts.services import account_authenticate, token_lookup
 from calls.access.authentication import LockoutAuthentication
 
 FAILED = "Authentication failed: check your auth id and auth token."
@@ -29,8 +30,21 @@ class AccountBasicAuthentication(LockoutAuthentication):
         auth_id, _, token = decoded.partition(":")
         account = account_authenticate(auth_id=auth_id, auth_token=token)
         if account is None:
+            _refuse_bearer_token(auth_id, token)
             raise exceptions.AuthenticationFailed(FAILED)
         return account, None
 
     def authenticate_header(self, request) -> str:
         return 'Basic realm="cdrapi"'
+
+
+def _refuse_bearer_token(auth_id: str, secret: str) -> None:
+    """403 for the account's own bearer token in place of its auth token: a calls.write
+    token (what a switch is given) is a real credential that cannot read here."""
+    if creds.is_bearer_token(secret):
+        token = token_lookup(secret)
+        if token is not None and token.account.auth_id == auth_id:
+            raise exceptions.PermissionDenied(
+                "This is a bearer token; the Plivo API reads with the account's auth token "
+                "(a calls.write token cannot read calls)."
+            )

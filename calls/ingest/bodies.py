@@ -1,0 +1,58 @@
+"""Request bodies of live ingestion: read within a limit, split into documents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from calls.bulk.record_rules import RecordError
+
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+
+
+class TooLarge(Exception):
+    """The body is over the endpoint's limit (413)."""
+
+
+def read_body(request, limit: int) -> bytes:
+    """The whole body, at most `limit` bytes (TooLarge beyond): read from the stream, so a
+    chunked body without Content-Length is bounded too."""
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise TooLarge(f"The request body is larger than {limit} bytes.")
+    return body
+
+
+def documents(body: bytes, content_type: str) -> list[Any]:
+    """One JSON object, a JSON array of them, or JSON lines (one object a line): the
+    documents in order. A JSON line that does not parse is a RecordError in its place, so
+    that the other lines still go in. RecordError for a body that is none of these."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordError("the body is not UTF-8 text") from None
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind not in NDJSON_TYPES:
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            raise RecordError("the body nests too deep") from None
+        except ValueError as exc:
+            if exc.msg != "Extra data" or "\n" not in text.strip():  # type: ignore[attr-defined]
+                raise RecordError(f"the body is not valid JSON ({exc.msg})") from None  # type: ignore[attr-defined]
+            value = None  # JSON lines sent as application/json: read them as lines
+        if value is not None or text.strip() == "null":
+            return value if isinstance(value, list) else [value]
+    found: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(json.loads(line))
+        except RecursionError:
+            found.append(RecordError(f"line {number} nests too deep"))
+        except ValueError as exc:
+            found.append(RecordError(f"line {number} is not valid JSON ({exc.msg})"))  # type: ignore[attr-defined]
+    if not found:
+        raise RecordError("the body holds no records")
+    return found

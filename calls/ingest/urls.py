@@ -1,0 +1,10 @@
+"""Live ingestion's paths (README, "Live ingestion")."""
+
+from django.urls import path
+
+from calls.ingest.views import BatchView, FreeSwitchView
+
+urlpatterns = [
+    path("ingest/v1/freeswitch", FreeSwitchView.as_view(), name="ingest-freeswitch"),
+    path("ingest/v1/calls", BatchView.as_view(), name="ingest-calls"),
+]

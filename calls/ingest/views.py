@@ -1,0 +1,146 @@
+"""The live ingestion endpoints (README, "Live ingestion"): POST a switch's CDR or a batch
+of records; the answer comes after the commit.
+
+Statuses: a single switch document is 201 stored, 200 duplicate (both tell the switch it
+is delivered), 400 when the body cannot be read, 422 when the call is refused (so the
+switch keeps it: FreeSWITCH writes it to err-log-dir), 503 with Retry-After when the
+store is down. The batch endpoint answers per record: 200 when none was refused, 422
+when some were (the others are stored: re-posting the batch stores nothing twice).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calls.bulk.record_rules import RecordError
+from calls.ingest import bodies, freeswitch
+from calls.ingest.auth import CanWriteCalls, WriteAuthentication
+from calls.ingest.service import Outcome, count_rejected, store_documents
+from calls.models import PRODUCTS
+from cdrapi import faces
+
+
+class IngestError(APIException):
+    """A refusal with its status, rendered in the service's error shape."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status
+
+
+class IngestView(APIView):
+    """What the endpoints share: write credentials, no parsers (bodies are read raw,
+    within the endpoint's limit), errors in the service's shape, no throttling (a switch
+    posting at its call rate must not be refused)."""
+
+    authentication_classes = [WriteAuthentication]
+    permission_classes = [CanWriteCalls]
+    throttle_classes: list = []
+    parser_classes: list = []
+    schema = None  # not a read API: documented in docs/ingest.md, not in the OpenAPI schema
+    fmt = "calls"
+    params: tuple[str, ...] = ("product",)
+    max_bytes_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
+
+    def get_exception_handler(self):
+        return faces.exception_handler
+
+    def initial(self, request, *args, **kwargs) -> None:
+        request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
+        super().initial(request, *args, **kwargs)
+
+    def product(self, request) -> str | None:
+        unknown = sorted(set(request.query_params) - set(self.params))
+        if unknown:
+            raise IngestError(
+                400, f"Unknown query parameter {unknown[0][:40]!r}; this endpoint takes "
+                f"{', '.join(self.params)}.",
+            )  # fmt: skip
+        product = request.query_params.get("product")
+        if product is not None and product not in PRODUCTS:
+            raise IngestError(400, f"product must be one of {', '.join(PRODUCTS)}.")
+        return product
+
+    def body(self, request) -> bytes:
+        try:
+            return bodies.read_body(request._request, getattr(settings, self.max_bytes_setting))
+        except bodies.TooLarge as exc:
+            raise IngestError(413, str(exc)) from None
+
+    def refuse(self, status: int, reason: str) -> Response:
+        count_rejected(self.fmt)
+        raise IngestError(status, reason)
+
+    def single(self, request, document, product: str | None) -> Response:
+        """Store one switch document: the whole answer is its outcome."""
+        (outcome,) = store_documents(self.fmt, [document], account=request.user, product=product)
+        if outcome.status == "rejected":
+            raise IngestError(422, f"The call was refused: {outcome.reason}")
+        status = 201 if outcome.status == "stored" else 200
+        body = {"api_id": request.api_id, "status": outcome.status, "call_uuid": outcome.call_uuid}
+        return Response(body, status=status)
+
+
+class FreeSwitchView(IngestView):
+    """POST /ingest/v1/freeswitch: one mod_json_cdr CDR, in any of its three encodings."""
+
+    fmt = "freeswitch"
+    params = ("product", "uuid")
+
+    def post(self, request) -> Response:
+        product = self.product(request)
+        body = self.body(request)
+        try:
+            document = freeswitch.decode(body, request.content_type or "")
+        except RecordError as exc:
+            return self.refuse(400, f"The CDR cannot be read: {exc}")
+        posted_uuid = request.query_params.get("uuid")
+        variables = document.get("variables")
+        if posted_uuid and isinstance(variables, dict):
+            if not variables.get("uuid"):
+                variables["uuid"] = posted_uuid
+            elif str(variables["uuid"]).strip().lower() != posted_uuid.strip().lower():
+                return self.refuse(422, "The ?uuid= of the URL is not the CDR's variables.uuid.")
+        return self.single(request, document, product)
+
+
+class BatchView(IngestView):
+    """POST /ingest/v1/calls: records in Plivo or CarrierX field names, as import_calls
+    reads them; one JSON object, an array, or JSON lines."""
+
+    fmt = "calls"
+    max_bytes_setting = "INGEST_BATCH_MAX_BYTES"
+
+    def post(self, request) -> Response:
+        product = self.product(request)
+        body = self.body(request)
+        try:
+            documents = bodies.documents(body, request.content_type or "")
+        except RecordError as exc:
+            return self.refuse(400, f"The body cannot be read: {exc}")
+        limit = settings.INGEST_BATCH_MAX_RECORDS
+        if len(documents) > limit:
+            raise IngestError(413, f"The batch holds {len(documents)} records; at most {limit}.")
+        outcomes = store_documents(self.fmt, documents, account=request.user, product=product)
+        return Response(batch_body(request.api_id, outcomes), status=batch_status(outcomes))
+
+
+def batch_body(api_id: str, outcomes: list[Outcome]) -> dict:
+    counts = {status: 0 for status in ("stored", "duplicate", "rejected")}
+    records = []
+    for index, outcome in enumerate(outcomes):
+        counts[outcome.status] += 1
+        entry = {"index": index, "status": outcome.status, "call_uuid": outcome.call_uuid}
+        if outcome.reason:
+            entry["reason"] = outcome.reason
+        records.append(entry)
+    return {"api_id": api_id, **counts, "records": records}
+
+
+def batch_status(outcomes: list[Outcome]) -> int:
+    return 422 if any(o.status == "rejected" for o in outcomes) else 200
