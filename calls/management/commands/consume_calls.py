@@ -1,3 +1,4 @@
+import logging
 import signal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             stop_when_idle=opts["stop_when_idle"],
             progress_every=opts["progress_every"],
         )
+        logging.getLogger("pika").setLevel(logging.WARNING)  # a line per socket event below
         quiet = opts["verbosity"] == 0
         consumer = Consumer(options, say=(lambda _: None) if quiet else self.stderr.write)
         for sig in (signal.SIGTERM, signal.SIGINT):
