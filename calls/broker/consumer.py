@@ -71,6 +71,15 @@ class Tally:
     duplicates: int = 0
     dead_lettered: int = 0
     batches: int = 0
+    first_at: float | None = None  # monotonic: the first message received
+    last_at: float | None = None  # monotonic: the last batch acknowledged
+
+    @property
+    def per_second(self) -> float:
+        """Messages settled per second, first message to last acknowledgement."""
+        if self.first_at is None or self.last_at is None or self.last_at <= self.first_at:
+            return 0.0
+        return self.settled / (self.last_at - self.first_at)
 
     @property
     def settled(self) -> int:
@@ -79,7 +88,8 @@ class Tally:
     def line(self) -> str:
         return (
             f"stored {self.stored}, duplicates {self.duplicates}, "
-            f"dead-lettered {self.dead_lettered} ({self.batches} batches)"
+            f"dead-lettered {self.dead_lettered} ({self.batches} batches, "
+            f"{self.per_second:,.0f} messages/s)"
         )
 
 
@@ -154,6 +164,8 @@ class Consumer:
             if method is not None:
                 if not pending:
                     first_at = now
+                if self.tally.first_at is None:
+                    self.tally.first_at = now
                 pending.append(_Message(method.delivery_tag, properties, body))
                 idle_since = now
             if self._stopping:
@@ -213,6 +225,7 @@ class Consumer:
             properties = dead_letter_properties(message.properties, reason=reason, queue=o.queue)
             channel.basic_publish("", o.dead_letter_queue, message.body, properties, mandatory=True)
         channel.basic_ack(batch[-1].tag, multiple=True)
+        self.tally.last_at = time.monotonic()
         self.tally.batches += 1
         self.tally.stored += counts["stored"]
         self.tally.duplicates += counts["duplicate"]
@@ -279,7 +292,7 @@ class Consumer:
             return
         settled = self.tally.settled
         rate = (settled - self._reported) / elapsed if elapsed > 0 else 0.0
-        self._say(f"{self.tally.line()}; {rate:,.0f} messages/s")
+        self._say(f"{self.tally.line()}; last {elapsed:.0f} s: {rate:,.0f} messages/s")
         self._reported_at, self._reported = now, settled
 
 
