@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from calls.bulk.records import RecordError
 
@@ -38,3 +39,19 @@ def sniff_format(name: str, first_char: str) -> str:
     if lowered.endswith(".csv"):
         return "csv"
     return "jsonl" if first_char == "{" else "csv"
+
+
+def read_freeswitch_dir(path: Path) -> Iterator[tuple[str, dict | RecordError]]:
+    """The CDRs FreeSWITCH's mod_json_cdr wrote to its err-log-dir while posts failed:
+    `<uuid>.cdr.json` (or `a_<uuid>.cdr.json`), each named by its file. A directory is
+    read in name order, sub-directories (`rotate`) included; a file is read alone."""
+    from calls.ingest.freeswitch import decode
+
+    files = sorted(path.rglob("*.cdr.json")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            yield file.name, decode(file.read_bytes())
+        except RecordError as exc:
+            yield file.name, exc
+        except OSError as exc:
+            yield file.name, RecordError(f"cannot read the file ({exc.strerror})")

@@ -140,7 +140,9 @@ class _Variables:
         if value is None:
             return None
         if isinstance(value, list):  # a repeated key: the last one FreeSWITCH wrote
-            value = value[-1]
+            value = value[-1] if value else None
+        if value is None:
+            return None
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise RecordError(f"variables.{name} must be text")
         text = str(value)

@@ -109,6 +109,26 @@ class FreeSwitchView(IngestView):
         return self.single(request, document, product)
 
 
+class KamailioView(IngestView):
+    """POST /ingest/v1/kamailio: acc_json CDRs as Kamailio's http_client posts them (one
+    JSON object); an array or JSON lines are answered record by record, like a batch."""
+
+    fmt = "kamailio"
+
+    def post(self, request) -> Response:
+        product = self.product(request)
+        body = self.body(request)
+        try:
+            documents = bodies.documents(body, request.content_type or "")
+        except RecordError as exc:
+            return self.refuse(400, f"The CDR cannot be read: {exc}")
+        if len(documents) == 1:
+            if isinstance(documents[0], RecordError):
+                return self.refuse(400, f"The CDR cannot be read: {documents[0]}")
+            return self.single(request, documents[0], product)
+        return many(request, self.fmt, documents, product)
+
+
 class BatchView(IngestView):
     """POST /ingest/v1/calls: records in Plivo or CarrierX field names, as import_calls
     reads them; one JSON object, an array, or JSON lines."""
@@ -123,11 +143,16 @@ class BatchView(IngestView):
             documents = bodies.documents(body, request.content_type or "")
         except RecordError as exc:
             return self.refuse(400, f"The body cannot be read: {exc}")
-        limit = settings.INGEST_BATCH_MAX_RECORDS
-        if len(documents) > limit:
-            raise IngestError(413, f"The batch holds {len(documents)} records; at most {limit}.")
-        outcomes = store_documents(self.fmt, documents, account=request.user, product=product)
-        return Response(batch_body(request.api_id, outcomes), status=batch_status(outcomes))
+        return many(request, self.fmt, documents, product)
+
+
+def many(request, fmt: str, documents: list, product: str | None) -> Response:
+    """Store a batch; the answer lists every record's outcome."""
+    limit = settings.INGEST_BATCH_MAX_RECORDS
+    if len(documents) > limit:
+        raise IngestError(413, f"The batch holds {len(documents)} records; at most {limit}.")
+    outcomes = store_documents(fmt, documents, account=request.user, product=product)
+    return Response(batch_body(request.api_id, outcomes), status=batch_status(outcomes))
 
 
 def batch_body(api_id: str, outcomes: list[Outcome]) -> dict:

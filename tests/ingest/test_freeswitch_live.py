@@ -18,17 +18,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 FS = {"User-Agent": "freeswitch-json/1.0"}
 
 
-@pytest.fixture(scope="module")
-def live(django_db_setup, django_db_blocker):
-    from tests.servers import database_url
-
-    with django_db_blocker.unblock():
-        database = database_url()
-        tenant = new_tenant(database)
-        with gunicorn(workers=2) as server:
-            yield server.port, tenant
-
-
 def post_cdr(port, text, encode="false", auth=None, query="") -> object:
     body, content_type = fs_sample.post_body(text, encode)
     uid = fs_sample_uuid(text)

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Account
 from calls.bulk.imports import StrictImportError, call_import
 from calls.bulk.progress import progress_bar
-from calls.bulk.readers import read_csv, read_jsonl, sniff_format
+from calls.bulk.readers import read_csv, read_freeswitch_dir, read_jsonl, sniff_format
+from calls.ingest.replay import replay
 from calls.models import PRODUCTS
 
 
@@ -17,18 +18,26 @@ class Command(BaseCommand):
     help = (
         "Import CDRs from a JSONL or CSV file (or - for stdin) whose keys are Plivo call "
         "fields or CarrierX CDR fields, as Voice or SIP-trunking (Zentrunk) calls. Bad records "
-        "are reported and skipped; re-importing stores nothing twice."
+        "are reported and skipped; re-importing stores nothing twice. --format freeswitch "
+        "replays a directory of mod_json_cdr <uuid>.cdr.json files, --format kamailio a "
+        'file of acc_json lines (README, "Live ingestion").'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="path, or - for standard input")
+        parser.add_argument(
+            "file", help="path, or - for standard input; a directory for --format freeswitch"
+        )
         parser.add_argument("--account", metavar="AUTH_ID", help="owner of every record")
-        parser.add_argument("--format", choices=["jsonl", "csv"], help="default: by extension")
+        parser.add_argument(
+            "--format",
+            choices=["jsonl", "csv", "freeswitch", "kamailio"],
+            help="default: by extension (jsonl or csv)",
+        )
         parser.add_argument(
             "--product",
             choices=PRODUCTS,
             help="every record's product, over its own product key (default: that key, "
-            "else zentrunk)",
+            "else zentrunk; voice for freeswitch)",
         )
         parser.add_argument("--strict", action="store_true", help="abort on the first bad record")
         parser.add_argument("--batch-size", type=int, default=5000, metavar="B")
@@ -39,6 +48,8 @@ class Command(BaseCommand):
             owner = Account.objects.filter(auth_id=account).first()
             if owner is None:
                 raise CommandError(f"No account with auth id {account}.")
+        if format == "freeswitch":
+            return self.replay_freeswitch(file, owner, product, strict, verbosity)
         if file == "-":
             stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
         else:
@@ -50,8 +61,17 @@ class Command(BaseCommand):
             first = stream.readline()
             fmt = format or sniff_format(file, first.lstrip()[:1])
             lines = itertools.chain([first], stream)
-            records = read_jsonl(lines) if fmt == "jsonl" else read_csv(lines)
+            records = read_csv(lines) if fmt == "csv" else read_jsonl(lines)
             started = time.perf_counter()
+            if fmt == "kamailio":
+                return self.replay(
+                    "kamailio",
+                    ((f"line {n}", doc) for n, doc in records),
+                    owner,
+                    product,
+                    strict,
+                    verbosity,
+                )
             with progress_bar(total=None, verbosity=verbosity, desc="import") as progress:
                 summary = call_import(
                     records=records,
@@ -70,6 +90,34 @@ class Command(BaseCommand):
             raise CommandError("The file is not UTF-8 text.") from None
         finally:
             stream.close()
+        elapsed = time.perf_counter() - started
+        rate = summary.read / elapsed if elapsed else 0
+        self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")
+
+    def replay_freeswitch(self, file, owner, product, strict, verbosity) -> None:
+        path = Path(file)
+        if not path.exists():
+            raise CommandError(f"No such directory or file: {file}")
+        self.replay("freeswitch", read_freeswitch_dir(path), owner, product, strict, verbosity)
+
+    def replay(self, fmt, documents, owner, product, strict, verbosity) -> None:
+        """Switch CDRs through the live ingestion service (calls/ingest/replay.py)."""
+        started = time.perf_counter()
+        try:
+            with progress_bar(total=None, verbosity=verbosity, desc="replay") as progress:
+                summary = replay(
+                    fmt,
+                    documents,
+                    account=owner,
+                    product=product,
+                    strict=strict,
+                    progress=progress,
+                    on_reject=lambda label, reason: self.stderr.write(
+                        f"{label}: rejected: {reason}"
+                    ),
+                )
+        except StrictImportError as exc:
+            raise CommandError(f"{exc.reason}; nothing was imported (--strict).") from None
         elapsed = time.perf_counter() - started
         rate = summary.read / elapsed if elapsed else 0
         self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")
