@@ -148,6 +148,7 @@ def test_the_command_drains_the_queue_and_reports(amqp_url, queue, main_account,
         (["--account", "MAXXXXXXXXXXXXXXXXXX"], "No active account with auth id"),
         (["--batch-size", "0"], "--batch-size is 1 to 10000"),
         (["--max-wait", "0"], "--max-wait is a positive number"),
+        (["--url", "http://example.com/"], "--url is not an AMQP URL"),
     ],
 )
 def test_bad_options_are_clear_errors(amqp_url, queue, args, message):
@@ -155,3 +156,24 @@ def test_bad_options_are_clear_errors(amqp_url, queue, args, message):
         call_command(
             "consume_calls", "--url", amqp_url, "--queue", queue, "--format", "calls", *args
         )
+
+
+def test_kamailio_acc_json_records(amqp_url, queue, main_account):
+    start = END.timestamp()
+    answered = {
+        "start_time": f"{start:.3f}", "end_time": f"{start + 62.5:.3f}", "duration": "62.500",
+        "call_id": f"{uuid4()}@127.0.0.1", "from_user": "+14155550100",
+        "to_user": "442071234567", "sip_code": "200", "sip_reason": "OK", "answered": "true",
+        "setup_ts": f"{start:.6f}", "answer_ts": f"{start + 2.5:.6f}", "from_tag": "t1",
+        "account": main_account.auth_id,
+    }  # fmt: skip
+    busy = answered | {
+        "call_id": f"{uuid4()}@127.0.0.1", "sip_code": "486", "sip_reason": "Busy Here",
+        "answered": "false", "answer_ts": "", "end_time": f"{start:.3f}", "duration": "0",
+    }  # fmt: skip
+    rabbit.publish(queue, encoded([answered, busy]))
+    consumer = consume(amqp_url, queue, fmt="kamailio")
+    assert consumer.tally.stored == 2, rabbit.take_all(f"{queue}.dead")
+    stored = Call.objects.filter(account=main_account)
+    assert {c.product for c in stored} == {"zentrunk"}
+    assert sorted(c.bill_duration for c in stored) == [0, 60]

@@ -84,7 +84,7 @@ def wait_until(condition, seconds: float = 60, what: str = "") -> None:
 def test_killed_mid_batch_and_restarted_nothing_is_lost_or_stored_twice(
     amqp_url, queue, served_database, account
 ):
-    total = 3000
+    total = 6000
     rabbit.publish(queue, calls(total))
     for kill_after in (400, 1200, 2000):
         with consumer(served_database, queue, account, "--batch-size", "150") as (process, _):

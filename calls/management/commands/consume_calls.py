@@ -1,5 +1,6 @@
 import logging
 import signal
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         if opts["batch_size"] < 1 or opts["batch_size"] > 10_000:
             raise CommandError("--batch-size is 1 to 10000.")
+        if urlsplit(opts["url"]).scheme not in ("amqp", "amqps"):
+            raise CommandError("--url is not an AMQP URL: amqp://user:password@host:5672/vhost.")
         if opts["max_wait"] <= 0:
             raise CommandError("--max-wait is a positive number of seconds.")
         account = None
