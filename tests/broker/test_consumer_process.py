@@ -20,9 +20,14 @@ import pytest
 from tests.broker import rabbit
 from tests.servers import ROOT, manage
 
-# Marked so that pytest-django creates the test database even when this module runs alone
-# (served_database needs it); the work happens in other processes, which commit.
-pytestmark = pytest.mark.django_db
+# Transactional, so that pytest-django creates the test database even when this module
+# runs alone (served_database needs it), runs it after the tests that roll back, and
+# empties the tables after each test: the consumer's own process commits its rows. That
+# process needs a database server: PostgreSQL only.
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.postgres,
+]
 APP = "cdrapi-consumer-test"  # the consumer's application_name, to kill its connection
 END = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
