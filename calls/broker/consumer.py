@@ -214,6 +214,9 @@ class Consumer:
                 )
             except RecordError as exc:
                 dead.append((message, str(exc)))
+            except Exception as exc:  # a parser bug must not stop the queue on this message
+                log.exception("a message could not be decoded")
+                dead.append((message, f"could not be decoded: {type(exc).__name__}: {exc}"))
         outcomes = self._store([document for _, document in decoded]) if decoded else []
         counts = {"stored": 0, "duplicate": 0}
         for (message, _), outcome in zip(decoded, outcomes, strict=True):
