@@ -206,6 +206,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=102
 # Live ingestion's batch endpoint takes more (README, "Live ingestion"): 413 beyond either.
 INGEST_BATCH_MAX_BYTES = env_int("INGEST_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_BATCH_MAX_RECORDS = env_int("INGEST_BATCH_MAX_RECORDS", 10_000, minimum=1)
+# A batch's write may outlast the API's statement timeout (a 10,000-row COPY on a busy
+# host): its transaction gets this one instead (0: no limit).
+INGEST_BATCH_STATEMENT_TIMEOUT_MS = env_int("INGEST_BATCH_STATEMENT_TIMEOUT_MS", 60_000, minimum=0)
 
 # --- Client address and rate limits (README, "Security and operations") ------------------
 # How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.

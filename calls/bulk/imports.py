@@ -115,6 +115,9 @@ def store_rows(rows: Sequence[dict]) -> set[uuid.UUID]:
     for values in rows:
         columns = tuple(values)
         groups.setdefault(columns, []).append(tuple(values.values()))
+    if len(groups) == 1:  # one style: insert_new_rows is atomic by itself
+        ((columns, group),) = groups.items()
+        return loading.insert_new_rows(group, columns)
     stored: set[uuid.UUID] = set()
     with transaction.atomic():
         for columns, group in groups.items():

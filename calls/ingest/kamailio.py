@@ -32,6 +32,7 @@ from calls.models import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
 KAMAILIO_NAMESPACE = uuid.UUID("9b3d860c-8478-5601-95f9-c1ad22a12a24")
 PARTIES = ("caller", "callee")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = Decimal("0.001")  # acc's precision: start_time and end_time are cut to it
 _MAX_EPOCH = Decimal(253402300799)  # 9999-12-31T23:59:59Z: beyond it datetime overflows
 # Who ended an answered call, by the party that sent the BYE: the caller is the near side
 # (hangup_sides: the customer on an outbound Zentrunk call, the carrier on an inbound one).
@@ -66,6 +67,8 @@ def to_record(doc: Mapping[str, Any], *, product: str = ZENTRUNK) -> dict:
         raise RecordError(f"duration is {duration} s but end_time - start_time is {end - start} s")
     answered = _flag(doc, "answered")
     answer = _epoch(doc, "answer_ts")
+    if answer is not None and end < answer < end + _MS:
+        answer = end  # a call hung up within the millisecond it was answered (end is cut)
     sip_code = _sip_code(doc)
     if answered and answer is None:
         raise RecordError("answered is true but answer_ts is empty")

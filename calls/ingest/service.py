@@ -62,8 +62,8 @@ def store_documents(
             record = _to_record(fmt, document, product)
             guess = _uuid_of(record)
             owner = owners.of(record)
-            kind = product or (record.get("product") if fmt == "calls" else None)
-            kind = kind or DEFAULT_PRODUCT[fmt]
+            # A batch record's own product key is read (and checked) by parse_records.
+            kind = product if fmt == "calls" else product or DEFAULT_PRODUCT[fmt]
             ((_, values),) = parse_records([(index, record)], account=owner, product=kind)
             if isinstance(values, RecordError):
                 raise values
@@ -133,6 +133,11 @@ class _Owners:
                 raise RecordError("no account: the record must name one (account or partner_sid)")
             return self.account
         key = _account_key(name if name not in (None, "") else sid)
+        if self.account is not None and key in (
+            self.account.auth_id,
+            str(self.account.partner_sid),
+        ):
+            return self.account  # its own: no lookup (a switch's usual accountcode)
         found = self._lookup(key)
         if found is None:
             what = "account" if name not in (None, "") else "partner_sid"

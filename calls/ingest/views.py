@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.db import connection, transaction
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +54,9 @@ class IngestView(APIView):
     def initial(self, request, *args, **kwargs) -> None:
         request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise IngestError(405, f"The {request.method} method is not allowed here; use POST.")
 
     def product(self, request) -> str | None:
         unknown = sorted(set(request.query_params) - set(self.params))
@@ -151,7 +155,12 @@ def many(request, fmt: str, documents: list, product: str | None) -> Response:
     limit = settings.INGEST_BATCH_MAX_RECORDS
     if len(documents) > limit:
         raise IngestError(413, f"The batch holds {len(documents)} records; at most {limit}.")
-    outcomes = store_documents(fmt, documents, account=request.user, product=product)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:  # for this transaction only
+                timeout = f"{settings.INGEST_BATCH_STATEMENT_TIMEOUT_MS}ms"
+                cur.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
+        outcomes = store_documents(fmt, documents, account=request.user, product=product)
     return Response(batch_body(request.api_id, outcomes), status=batch_status(outcomes))
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.ingest.live import basic, request
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]  # see test_freeswitch_live.py
+pytestmark = pytest.mark.postgres  # no django_db mark: see test_freeswitch_live.py
 
 
 def plivo(**over) -> dict:
@@ -142,3 +142,11 @@ def announce(port, tenant, path: str, length: int) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         conn.close()
+
+
+@pytest.mark.django_db
+def test_the_endpoint_is_routed():
+    """(Also what makes a run of this module alone set the test database up.)"""
+    from django.urls import reverse
+
+    assert reverse("ingest-calls") == "/ingest/v1/calls"

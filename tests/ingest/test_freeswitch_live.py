@@ -12,9 +12,9 @@ from calls.ingest import fs_sample
 from tests.ingest.live import new_tenant, request
 from tests.servers import gunicorn
 
-# django_db: so that a run of this module alone sets the test database up (the server and
-# the commands write it from their own processes; this process only reads over HTTP).
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+# No django_db mark: like every served_database test, these run after all database
+# tests, since what the server commits is never flushed (tests/conftest.py).
+pytestmark = pytest.mark.postgres
 FS = {"User-Agent": "freeswitch-json/1.0"}
 
 
@@ -182,3 +182,11 @@ def test_the_database_down_answers_503_with_retry_after(live):
         batch = request(down.port, "POST", "/ingest/v1/calls", b"[]",
                         Authorization=tenant.write, Content_Type="application/json")  # fmt: skip
         assert batch.status == 503
+
+
+@pytest.mark.django_db
+def test_the_endpoint_is_routed():
+    """(Also what makes a run of this module alone set the test database up.)"""
+    from django.urls import reverse
+
+    assert reverse("ingest-freeswitch") == "/ingest/v1/freeswitch"

@@ -113,6 +113,16 @@ def test_the_account_is_passed_on_when_the_cdr_names_one():
     assert to_record(ANSWERED | {"account": "SA" + "B" * 18})["account"] == "SA" + "B" * 18
 
 
+def test_a_call_hung_up_in_the_millisecond_it_was_answered_is_kept(main_account):
+    # acc cuts end_time to the millisecond; answer_ts has microseconds.
+    doc = ANSWERED | {"end_time": "1795433022.000", "duration": "0.003"}
+    values = stored(doc | {"answer_ts": "1795433022.000245"}, main_account)
+    assert values["answer_time"] == values["end_time"]
+    assert (values["call_duration"], values["bill_duration"]) == (0, 0)
+    with pytest.raises(RecordError, match="answer_time is after end_time"):
+        stored(doc | {"answer_ts": "1795433022.001"}, main_account)
+
+
 def test_numbers_as_json_numbers_are_read_too(main_account):
     values = stored(BUSY | {"start_time": 1795433025.221, "end_time": 1795433026}, main_account)
     assert values["call_duration"] == 0

@@ -99,3 +99,9 @@ def test_encodings_gone_wrong(writer):
         response = writer.post("/ingest/v1/freeswitch", body, content_type=content_type)
         check(response)
         assert 400 <= response.status_code < 500
+
+
+def test_only_post(writer):
+    for endpoint in ENDPOINTS:
+        response = writer.get(endpoint)
+        assert response.status_code == 405 and "use POST" in response.json()["error"]

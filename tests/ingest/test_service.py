@@ -45,6 +45,16 @@ def test_product_key_and_override(main_account):
     assert products == {"voice"}
 
 
+def test_a_bad_product_key_is_refused_not_a_crash(main_account):
+    outcomes = store_documents(
+        "calls",
+        [plivo_record(product="fax"), plivo_record(product=["voice"])],
+        account=main_account,
+    )
+    assert [o.status for o in outcomes] == ["rejected", "rejected"]
+    assert "product must be one of voice, zentrunk" in outcomes[0].reason
+
+
 def test_account_named_must_be_the_credentials_or_below(main_account):
     sub = SubaccountFactory(parent=main_account)
     stranger = AccountFactory()
