@@ -243,3 +243,8 @@ class Call(models.Model):
         self.from_number_norm = normalise_number(self.from_number)
         self.to_number_norm = normalise_number(self.to_number)
         super().save(*args, **kwargs)
+
+
+# The rate tables live with the code that uses them (calls/rating/); importing the model here
+# is what makes Django see it as part of the calls app.
+from calls.rating.models import Rate  # noqa: E402, F401

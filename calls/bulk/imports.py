@@ -16,6 +16,7 @@ from django.db import transaction
 from accounts.models import Account
 from calls.bulk.progress import Progress
 from calls.bulk.records import RecordError, parse_records
+from calls.rating.pricing import price_rows
 from calls.store import loading
 from cdrapi import metrics
 
@@ -109,6 +110,7 @@ def store_rows(rows: Sequence[dict]) -> set[uuid.UUID]:
     Rows of different field styles (Plivo, CarrierX) fill different columns; each style
     is written as its own group. Committed on return unless the caller holds a transaction.
     """
+    price_rows(rows)
     groups: dict[tuple[str, ...], list[tuple]] = {}
     for values in rows:
         columns = tuple(values)

@@ -55,6 +55,10 @@ from calls.models import (
 )
 
 _NO_LIMIT = 1 << 30
+# Not a column: True when the record carried its own price, which rating then keeps
+# (calls/rating/pricing.py pops it before the rows are stored).
+PRICED = "_priced"
+_PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
 CARRIERX_TEXT = (
@@ -122,6 +126,7 @@ def parse_records(
                 values = _carrierx(record, now, kind)
                 check_record(values, CARRIERX_NAMES, now)
             _product_fields(record, values, kind)
+            values[PRICED] = record.get(_PRICE_FIELD[style]) not in (None, "")
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])

@@ -1,0 +1,52 @@
+"""One message, one document: decoding a body, and the dead-letter copy of a poison one."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pika
+
+from calls.bulk.record_rules import RecordError
+from calls.ingest import freeswitch
+
+REASON_HEADER = "x-cdrapi-reason"
+MAX_REASON = 1000
+
+
+def decode(fmt: str, body: bytes, content_type: str | None) -> Any:
+    """The document a message carries: a FreeSWITCH CDR as mod_json_cdr writes it (JSON,
+    or the form encodings when the message says so in its content type), or one JSON
+    object (a Kamailio acc_json record, a Plivo/CarrierX call). RecordError if not."""
+    if fmt == "freeswitch":
+        return freeswitch.decode(body, content_type or "")
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RecordError("the message is not UTF-8 text") from None
+    except RecursionError:
+        raise RecordError("the message nests too deep") from None
+    except ValueError as exc:
+        raise RecordError(f"the message is not valid JSON ({getattr(exc, 'msg', exc)})") from None
+    if not isinstance(document, dict):
+        raise RecordError("a message holds one call: a JSON object")
+    return document
+
+
+def dead_letter_properties(
+    original: pika.BasicProperties, *, reason: str, queue: str
+) -> pika.BasicProperties:
+    """The original's properties and headers, plus why and where from (persistent)."""
+    headers = dict(original.headers or {})
+    headers[REASON_HEADER] = reason[:MAX_REASON]
+    headers["x-cdrapi-queue"] = queue
+    headers["x-cdrapi-rejected-at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return pika.BasicProperties(
+        content_type=original.content_type,
+        content_encoding=original.content_encoding,
+        message_id=original.message_id,
+        timestamp=original.timestamp,
+        headers=headers,
+        delivery_mode=pika.DeliveryMode.Persistent,
+    )
