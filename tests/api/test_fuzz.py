@@ -16,6 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, find, settings
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.openapi.checks import RejectedPositiveData
 
 from calls.query import rules
@@ -73,10 +74,20 @@ def world(main_account, subaccount, other_account, bearer, settings):
 
 
 def _headers(case, world) -> dict:
+    """Real credentials and our own auth_id, except where a negative case mutated them:
+    overwriting its invalid header or path would send a valid request that schemathesis
+    still expects to be refused."""
+    negative_at = case.meta.is_negative_at if case.meta else (lambda _location: False)
     if case.path.startswith("/v1/"):
-        case.path_parameters = {**(case.path_parameters or {}), "auth_id": world["main"].auth_id}
-        return {"Authorization": basic(world["main"])["HTTP_AUTHORIZATION"]}
-    return {"Authorization": f"Bearer {world['secret']}"}
+        if not negative_at(ParameterLocation.PATH):
+            auth_id = world["main"].auth_id
+            case.path_parameters = {**(case.path_parameters or {}), "auth_id": auth_id}
+        authorization = basic(world["main"])["HTTP_AUTHORIZATION"]
+    else:
+        authorization = f"Bearer {world['secret']}"
+    if negative_at(ParameterLocation.HEADER):
+        return {}
+    return {"Authorization": authorization}
 
 
 @pytest.mark.django_db
