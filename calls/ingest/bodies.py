@@ -37,9 +37,10 @@ def documents(body: bytes, content_type: str) -> list[Any]:
             value = json.loads(text)
         except RecursionError:
             raise RecordError("the body nests too deep") from None
-        except ValueError as exc:
-            if exc.msg != "Extra data" or "\n" not in text.strip():  # type: ignore[attr-defined]
-                raise RecordError(f"the body is not valid JSON ({exc.msg})") from None  # type: ignore[attr-defined]
+        except ValueError as exc:  # a JSONDecodeError, or an integer of over 4,300 digits
+            reason = _why(exc)
+            if reason != "Extra data" or "\n" not in text.strip():
+                raise RecordError(f"the body is not valid JSON ({reason})") from None
             value = None  # JSON lines sent as application/json: read them as lines
         if value is not None or text.strip() == "null":
             return value if isinstance(value, list) else [value]
@@ -52,7 +53,13 @@ def documents(body: bytes, content_type: str) -> list[Any]:
         except RecursionError:
             found.append(RecordError(f"line {number} nests too deep"))
         except ValueError as exc:
-            found.append(RecordError(f"line {number} is not valid JSON ({exc.msg})"))  # type: ignore[attr-defined]
+            found.append(RecordError(f"line {number} is not valid JSON ({_why(exc)})"))
     if not found:
         raise RecordError("the body holds no records")
     return found
+
+
+def _why(exc: ValueError) -> str:
+    """What json.loads disliked: a JSONDecodeError's message, else the error itself (Python
+    refuses integers of over 4,300 digits with a plain ValueError, which has no `msg`)."""
+    return str(getattr(exc, "msg", exc))[:120]
