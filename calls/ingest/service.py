@@ -60,6 +60,7 @@ def store_documents(
         guess = None
         try:
             record = _to_record(fmt, document, product)
+            _check_text(record)
             guess = _uuid_of(record)
             owner = owners.of(record)
             # A batch record's own product key is read (and checked) by parse_records.
@@ -91,10 +92,27 @@ def _to_record(fmt: str, document: Any, product: str | None) -> dict:
         return dict(document)
     parse = _parser(fmt)
     kind = product or DEFAULT_PRODUCT[fmt]
-    record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+    try:
+        record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+    except UnicodeEncodeError:  # e.g. a Kamailio Call-ID hashed into the call_uuid
+        raise RecordError(SURROGATE.format(field="a field")) from None
     if not isinstance(record, dict):
         raise RecordError("the document did not give a call record")
     return record
+
+
+SURROGATE = "{field} holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape): not text"
+
+
+def _check_text(record: Mapping[str, Any]) -> None:
+    """RecordError for a string value that cannot be UTF-8: JSON lets `"\\ud800"` through
+    json.loads, but neither PostgreSQL nor the answer's own encoding takes it."""
+    for name, value in record.items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RecordError(SURROGATE.format(field=ascii(name)[1:-1][:40])) from None
 
 
 def _parser(fmt: str) -> Callable[..., dict]:

@@ -4,10 +4,15 @@ probing a live server (issue 16 review): each is a 4xx with a reason, never a 50
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 
+from calls.ingest import fs_sample
+from calls.models import Call
 from tests.factories import BearerTokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +38,50 @@ def test_an_integer_too_long_for_python_is_a_400(writer, endpoint, content_type)
     response = writer.post(endpoint, body, content_type=content_type)
     answer = refused(response)  # 400 the body, or 422 a batch with that line refused
     assert "digits" in json.dumps(answer)
+
+
+def _kamailio(**over: str) -> dict:
+    end = time.time() - 60
+    return {
+        "start_time": f"{end - 12.5:.3f}", "end_time": f"{end:.3f}", "duration": "12.500",
+        "call_id": f"{time.monotonic_ns()}@10.0.0.1", "from_user": "+14155550100",
+        "to_user": "442071234567", "sip_code": "200", "answered": "true",
+        "answer_ts": f"{end - 10.2:.6f}",
+    } | over  # fmt: skip
+
+
+def _batch_record(**over) -> dict:
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    return {
+        "call_uuid": str(uuid.uuid4()), "from_number": "14155550100",
+        "to_number": "442071234567", "call_direction": "outbound",
+        "initiation_time": (end - timedelta(seconds=70)).isoformat(),
+        "answer_time": (end - timedelta(seconds=60)).isoformat(), "end_time": end.isoformat(),
+        "call_duration": 70, "bill_duration": 60, "hangup_cause_code": 4000,
+    } | over  # fmt: skip
+
+
+def _with_surrogate(document: dict, value: str) -> bytes:
+    """The JSON text of `document` with every `value` replaced by a lone surrogate escape."""
+    text = json.dumps(document)
+    assert f'"{value}"' in text
+    return text.replace(f'"{value}"', '"\\ud800"').encode()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [
+        ("/ingest/v1/calls", lambda: _with_surrogate(doc := _batch_record(), doc["call_uuid"])),
+        ("/ingest/v1/calls", lambda: _with_surrogate(_batch_record(), "14155550100")),
+        ("/ingest/v1/kamailio", lambda: _with_surrogate(doc := _kamailio(), doc["call_id"])),
+        ("/ingest/v1/kamailio", lambda: _with_surrogate(_kamailio(), "+14155550100")),
+        ("/ingest/v1/freeswitch", lambda: _with_surrogate(json.loads(fs_sample.cdr()),
+                                                          "+14155550100")),
+    ],
+    ids=["calls-uuid", "calls-number", "kamailio-call-id", "kamailio-number", "freeswitch"],
+)  # fmt: skip
+def test_a_lone_surrogate_is_refused_with_its_reason(writer, endpoint, body):
+    response = writer.post(endpoint, body(), content_type="application/json")
+    answer = refused(response, 422)
+    assert "surrogate" in json.dumps(answer)
+    assert Call.objects.count() == 0
