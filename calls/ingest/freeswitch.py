@@ -199,7 +199,7 @@ def _moment(var: _Variables, name: str, required: bool = False) -> str | None:
         if required:
             raise RecordError(f"variables.{name} is missing")
         return None
-    if not raw.isdigit() or len(raw) > 17:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 17:  # not "²", not Arabic-Indic
         raise RecordError(f"variables.{name} is not microseconds since 1970: {raw[:40]!r}")
     seconds, micros = divmod(int(raw), 1_000_000)
     try:

@@ -85,3 +85,13 @@ def test_a_lone_surrogate_is_refused_with_its_reason(writer, endpoint, body):
     answer = refused(response, 422)
     assert "surrogate" in json.dumps(answer)
     assert Call.objects.count() == 0
+
+
+@pytest.mark.parametrize("digits", ["\u00b2" * 16, "\u0661" * 16], ids=["superscript", "arabic"])
+def test_freeswitch_times_are_ascii_digits(writer, digits):
+    """str.isdigit() is true of "²" (which int() refuses: it was a 500) and of Arabic-Indic
+    digits (which int() reads: a time no switch wrote)."""
+    document = json.loads(fs_sample.cdr())
+    document["variables"]["start_uepoch"] = digits
+    response = writer.post("/ingest/v1/freeswitch", json.dumps(document), "application/json")
+    assert "start_uepoch is not microseconds" in refused(response, 422)["error"]
