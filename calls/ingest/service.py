@@ -144,13 +144,22 @@ class _Owners:
         self._by_name: dict[str, int] | None = None
 
     def of(self, record: Mapping[str, Any]) -> Account:
-        name = record.get("account")
-        sid = record.get("partner_sid")
-        if name in (None, "") and sid in (None, ""):
+        named = [
+            (what, record[what])
+            for what in ("account", "partner_sid")
+            if record.get(what) not in (None, "")
+        ]
+        if not named:
             if self.account is None:
                 raise RecordError("no account: the record must name one (account or partner_sid)")
             return self.account
-        key = _account_key(name if name not in (None, "") else sid)
+        owners = [self._named(what, value) for what, value in named]
+        if len(owners) == 2 and owners[0].pk != owners[1].pk:
+            raise RecordError("account and partner_sid name two different accounts")
+        return owners[0]
+
+    def _named(self, what: str, value: Any) -> Account:
+        key = _account_key(value)
         if self.account is not None and key in (
             self.account.auth_id,
             str(self.account.partner_sid),
@@ -158,7 +167,6 @@ class _Owners:
             return self.account  # its own: no lookup (a switch's usual accountcode)
         found = self._lookup(key)
         if found is None:
-            what = "account" if name not in (None, "") else "partner_sid"
             if self.account is None:
                 raise RecordError(f"no active account has {what} {key[:40]}")
             raise RecordError(

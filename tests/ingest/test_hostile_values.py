@@ -95,3 +95,21 @@ def test_freeswitch_times_are_ascii_digits(writer, digits):
     document["variables"]["start_uepoch"] = digits
     response = writer.post("/ingest/v1/freeswitch", json.dumps(document), "application/json")
     assert "start_uepoch is not microseconds" in refused(response, 422)["error"]
+
+
+def test_a_record_naming_two_different_accounts_is_refused(
+    writer, main_account, subaccount, other_account
+):
+    """`account` and `partner_sid` both given must name one account: a record naming the
+    credential's own auth id and another tenant's partner_sid was stored (under the
+    former) as if it were consistent."""
+    for partner in (other_account, subaccount):
+        record = _batch_record(account=main_account.auth_id, partner_sid=str(partner.partner_sid))
+        response = writer.post("/ingest/v1/calls", json.dumps(record), "application/json")
+        (entry,) = refused(response, 422)["records"]
+        assert entry["status"] == "rejected", entry
+    assert entry["reason"] == "account and partner_sid name two different accounts"
+    agreeing = _batch_record(account=subaccount.auth_id, partner_sid=str(subaccount.partner_sid))
+    response = writer.post("/ingest/v1/calls", json.dumps(agreeing), "application/json")
+    assert response.status_code == 200, response.content
+    assert list(Call.objects.values_list("account_id", flat=True)) == [subaccount.pk]
