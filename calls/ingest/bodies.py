@@ -15,12 +15,28 @@ class TooLarge(Exception):
 
 
 def read_body(request, limit: int) -> bytes:
-    """The whole body, at most `limit` bytes (TooLarge beyond): read from the stream, so a
-    chunked body without Content-Length is bounded too."""
-    body = request.read(limit + 1)
+    """The whole body, at most `limit` bytes (TooLarge beyond). A chunked body (no
+    Content-Length) is read from the server's own stream, which ends where the chunks do
+    (gunicorn's `wsgi.input_terminated`): Django reads such a body as empty."""
+    meta = request.META
+    if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated"):
+        body = _read(meta["wsgi.input"], limit + 1)
+    else:
+        body = request.read(limit + 1)
     if len(body) > limit:
         raise TooLarge(f"The request body is larger than {limit} bytes.")
     return body
+
+
+def _read(stream, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size > 0:
+        part = stream.read(min(size, 65536))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def documents(body: bytes, content_type: str) -> list[Any]:
