@@ -113,3 +113,13 @@ def test_a_record_naming_two_different_accounts_is_refused(
     response = writer.post("/ingest/v1/calls", json.dumps(agreeing), "application/json")
     assert response.status_code == 200, response.content
     assert list(Call.objects.values_list("account_id", flat=True)) == [subaccount.pk]
+
+
+@pytest.mark.parametrize(
+    "path", ["/ingest/v1/calls/", "/ingest/v1/freeswitch/", "/ingest/v2/calls", "/INGEST/x"]
+)
+def test_a_wrong_ingestion_path_is_a_json_404_naming_the_right_ones(writer, path):
+    """A trailing slash (every Plivo path has one) got Django's HTML 404 page."""
+    response = writer.post(path, "{}", content_type="application/json")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert "/ingest/v1/calls" in response.json()["error"]
