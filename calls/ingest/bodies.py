@@ -65,14 +65,25 @@ def documents(body: bytes, content_type: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            found.append(json.loads(line))
-        except RecursionError:
-            found.append(RecordError(f"line {number} nests too deep"))
-        except ValueError as exc:
-            found.append(RecordError(f"line {number} is not valid JSON ({_why(exc)})"))
+            found.append(parse_json(line, f"line {number}"))
+        except RecordError as exc:
+            found.append(exc)
     if not found:
         raise RecordError("the body holds no records")
     return found
+
+
+def parse_json(data: bytes | str, what: str, **options: Any) -> Any:
+    """json.loads, every failure a RecordError that names `what` ("the CDR", "line 3"): one
+    wording for the endpoints, the broker's messages and the replayed files."""
+    try:
+        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data, **options)
+    except UnicodeDecodeError:
+        raise RecordError(f"{what} is not UTF-8 text") from None
+    except RecursionError:
+        raise RecordError(f"{what} nests too deep") from None
+    except ValueError as exc:
+        raise RecordError(f"{what} is not valid JSON ({_why(exc)})") from None
 
 
 def _why(exc: ValueError) -> str:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 from calls.bulk.record_rules import RecordError
-from calls.ingest import causes
+from calls.ingest import bodies, causes
 from calls.models import VOICE
 
 
@@ -53,16 +52,7 @@ def decode(body: bytes, content_type: str = "") -> dict:
 
 def loads(text: bytes | str) -> dict:
     """A JSON object whose repeated keys (older builds' `"callflow"`) become a list."""
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        document = json.loads(text, object_pairs_hook=_merge_repeated)
-    except UnicodeDecodeError:
-        raise RecordError("the CDR is not UTF-8 text") from None
-    except RecursionError:
-        raise RecordError("the CDR nests too deep") from None
-    except ValueError as exc:
-        raise RecordError(f"the CDR is not valid JSON ({getattr(exc, 'msg', exc)})") from None
+    document = bodies.parse_json(text, "the CDR", object_pairs_hook=_merge_repeated)
     if not isinstance(document, dict):
         raise RecordError("the CDR is not a JSON object")
     return document
