@@ -207,7 +207,7 @@ def _quality(stats: Any) -> dict:
     heard = audio.get("inbound") if isinstance(audio, Mapping) else None
     if not isinstance(heard, Mapping):
         return {}
-    numbers = {k: v for k, v in heard.items() if isinstance(v, int | float) and v >= 0}
+    numbers = {k: v for k, v in heard.items() if _counter(v)}
     received = numbers.get("media_packet_count", 0)
     if not received:
         return {}
@@ -222,6 +222,14 @@ def _quality(stats: Any) -> dict:
     if lost is not None:
         values["packet_loss"] = round(100 * lost / (received + lost), 3)
     return values
+
+
+def _counter(value: Any) -> bool:
+    """A figure a media stream can have: a number from 0 to 10^15 (not a bool, NaN, an
+    infinity, nor an integer too large for a float, which made the call a 500)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= 1e15  # False for NaN
 
 
 def _merge_repeated(pairs: list[tuple[str, Any]]) -> dict:

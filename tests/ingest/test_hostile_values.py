@@ -123,3 +123,18 @@ def test_a_wrong_ingestion_path_is_a_json_404_naming_the_right_ones(writer, path
     response = writer.post(path, "{}", content_type="application/json")
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert "/ingest/v1/calls" in response.json()["error"]
+
+
+@pytest.mark.parametrize("figure", ["1e308", "1" + "0" * 400, "-5", "true"])
+def test_freeswitch_call_stats_out_of_range_are_left_out_not_fatal(writer, figure):
+    """A call is stored whatever its callStats hold: huge figures made the jitter or the
+    packet loss NaN (the call refused) or an integer too large for a float (a 500)."""
+    document = fs_sample.cdr()
+    stats = {"audio": {"inbound": {
+        name: "FIGURE" for name in ("media_packet_count", "flaw_total", "mos",
+                                    "jitter_min_variance", "jitter_max_variance")}}}  # fmt: skip
+    body = json.dumps(json.loads(document) | {"callStats": stats}).replace('"FIGURE"', figure)
+    response = writer.post("/ingest/v1/freeswitch", body, "application/json")
+    assert response.status_code == 201, response.content
+    call = Call.objects.get()
+    assert (call.quality_score, call.jitter, call.packet_loss) == (None, None, None)
