@@ -89,4 +89,4 @@ def parse_json(data: bytes | str, what: str, **options: Any) -> Any:
 def _why(exc: ValueError) -> str:
     """What json.loads disliked: a JSONDecodeError's message, else the error itself (Python
     refuses integers of over 4,300 digits with a plain ValueError, which has no `msg`)."""
-    return str(getattr(exc, "msg", exc))[:120]
+    return str(getattr(exc, "msg", exc)).split(";")[0]  # not the advice on set_int_max_str_digits

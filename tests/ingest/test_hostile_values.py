@@ -7,8 +7,10 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from calls.ingest import fs_sample
@@ -138,3 +140,19 @@ def test_freeswitch_call_stats_out_of_range_are_left_out_not_fatal(writer, figur
     assert response.status_code == 201, response.content
     call = Call.objects.get()
     assert (call.quality_score, call.jitter, call.packet_loss) == (None, None, None)
+
+
+@pytest.mark.parametrize("fmt", ["kamailio", "jsonl"])
+def test_import_calls_reports_lines_json_cannot_read(main_account, tmp_path, fmt):
+    """A line with a 5,000-digit integer stopped import_calls with AttributeError (the
+    ValueError has no msg), and one nesting 5,000 deep with RecursionError."""
+    good = _kamailio() if fmt == "kamailio" else _batch_record()
+    lines = ['{"a": ' + HUGE_INT + "}", "[" * 100_000 + "]" * 100_000, json.dumps(good)]
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    err = StringIO()
+    call_command("import_calls", str(path), "--format", fmt, "--account", main_account.auth_id,
+                 "--verbosity", "0", stdout=StringIO(), stderr=err)  # fmt: skip
+    assert "line 1: rejected: not valid JSON (Exceeds the limit" in err.getvalue()
+    assert "line 2: rejected: nests too deep" in err.getvalue()
+    assert Call.objects.count() == 1
