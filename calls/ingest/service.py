@@ -20,6 +20,7 @@ from calls.bulk.imports import store_rows
 from calls.bulk.record_rules import RecordError
 from calls.bulk.records import parse_records
 from calls.models import PRODUCTS, VOICE, ZENTRUNK
+from calls.rating.pricing import Unpriceable
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]
@@ -71,7 +72,15 @@ def store_documents(
             parsed.append((index, values))
         except RecordError as exc:
             outcomes[index] = Outcome("rejected", guess, str(exc))
-    stored = store_rows([values for _, values in parsed]) if parsed else set()
+    try:
+        stored = store_rows([values for _, values in parsed]) if parsed else set()
+    except Unpriceable as exc:  # nothing was written: refuse those, store the others
+        for index, values in parsed:
+            if values["call_uuid"] in exc.reasons:
+                reason = exc.reasons[values["call_uuid"]]
+                outcomes[index] = Outcome("rejected", str(values["call_uuid"]), reason)
+        parsed = [(i, values) for i, values in parsed if values["call_uuid"] not in exc.reasons]
+        stored = store_rows([values for _, values in parsed]) if parsed else set()
     seen: set[uuid.UUID] = set()
     for index, values in parsed:
         call_uuid = values["call_uuid"]
