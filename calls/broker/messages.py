@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ import pika
 
 from calls.bulk.record_rules import RecordError
 from calls.ingest import freeswitch
+from calls.ingest.bodies import parse_json
 
 REASON_HEADER = "x-cdrapi-reason"
 MAX_REASON = 1000
@@ -21,14 +21,7 @@ def decode(fmt: str, body: bytes, content_type: str | None) -> Any:
     object (a Kamailio acc_json record, a Plivo/CarrierX call). RecordError if not."""
     if fmt == "freeswitch":
         return freeswitch.decode(body, content_type or "")
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RecordError("the message is not UTF-8 text") from None
-    except RecursionError:
-        raise RecordError("the message nests too deep") from None
-    except ValueError as exc:
-        raise RecordError(f"the message is not valid JSON ({getattr(exc, 'msg', exc)})") from None
+    document = parse_json(body, "the message")
     if not isinstance(document, dict):
         raise RecordError("a message holds one call: a JSON object")
     return document

@@ -16,7 +16,7 @@ from django.db import transaction
 from accounts.models import Account
 from calls.bulk.progress import Progress
 from calls.bulk.records import RecordError, parse_records
-from calls.rating.pricing import price_rows
+from calls.rating.pricing import Unpriceable, price_rows
 from calls.store import loading
 from cdrapi import metrics
 
@@ -64,18 +64,21 @@ def call_import(
     source = metrics.ImportSource(records)
     rows = parse_records(source, account=account, product=product)
 
+    def refuse(line: int, reason: str) -> None:
+        if strict:
+            raise StrictImportError(line, reason)
+        summary.rejected += 1
+        if len(summary.errors) < 1000:
+            summary.errors.append((line, reason))
+        if on_reject:
+            on_reject(line, reason)
+
     def run() -> None:
         batch: list[dict] = []
         for line, parsed in rows:
             summary.read += 1
             if isinstance(parsed, RecordError):
-                if strict:
-                    raise StrictImportError(line, str(parsed))
-                summary.rejected += 1
-                if len(summary.errors) < 1000:
-                    summary.errors.append((line, str(parsed)))
-                if on_reject:
-                    on_reject(line, str(parsed))
+                refuse(line, str(parsed))
             else:
                 batch.append(parsed)
             if len(batch) >= batch_size:
@@ -86,7 +89,13 @@ def call_import(
     def _store(batch: list[dict]) -> None:
         if not batch:
             return
-        stored = len(store_rows(batch))
+        try:
+            stored = len(store_rows(batch))
+        except Unpriceable as exc:  # nothing was written: refuse those, store the others
+            for call_uuid, reason in exc.reasons.items():
+                refuse(0, f"call_uuid {call_uuid}: {reason}")
+            batch = [values for values in batch if values["call_uuid"] not in exc.reasons]
+            stored = len(store_rows(batch)) if batch else 0
         summary.stored += stored
         summary.duplicates += len(batch) - stored
         if progress:

@@ -15,9 +15,14 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
-        except ValueError as exc:
-            yield number, RecordError(f"not valid JSON ({exc.msg})")
+            document = json.loads(line)
+        except RecursionError:
+            document = RecordError("nests too deep")
+        except ValueError as exc:  # a JSONDecodeError, or an integer of over 4,300 digits
+            document = RecordError(
+                f"not valid JSON ({str(getattr(exc, 'msg', exc)).split(';')[0]})"
+            )
+        yield number, document
 
 
 def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:

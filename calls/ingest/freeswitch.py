@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 from calls.bulk.record_rules import RecordError
-from calls.ingest import causes
+from calls.ingest import bodies, causes
 from calls.models import VOICE
 
 
@@ -53,16 +52,7 @@ def decode(body: bytes, content_type: str = "") -> dict:
 
 def loads(text: bytes | str) -> dict:
     """A JSON object whose repeated keys (older builds' `"callflow"`) become a list."""
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        document = json.loads(text, object_pairs_hook=_merge_repeated)
-    except UnicodeDecodeError:
-        raise RecordError("the CDR is not UTF-8 text") from None
-    except RecursionError:
-        raise RecordError("the CDR nests too deep") from None
-    except ValueError as exc:
-        raise RecordError(f"the CDR is not valid JSON ({getattr(exc, 'msg', exc)})") from None
+    document = bodies.parse_json(text, "the CDR", object_pairs_hook=_merge_repeated)
     if not isinstance(document, dict):
         raise RecordError("the CDR is not a JSON object")
     return document
@@ -199,7 +189,7 @@ def _moment(var: _Variables, name: str, required: bool = False) -> str | None:
         if required:
             raise RecordError(f"variables.{name} is missing")
         return None
-    if not raw.isdigit() or len(raw) > 17:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 17:  # not "²", not Arabic-Indic
         raise RecordError(f"variables.{name} is not microseconds since 1970: {raw[:40]!r}")
     seconds, micros = divmod(int(raw), 1_000_000)
     try:
@@ -217,7 +207,7 @@ def _quality(stats: Any) -> dict:
     heard = audio.get("inbound") if isinstance(audio, Mapping) else None
     if not isinstance(heard, Mapping):
         return {}
-    numbers = {k: v for k, v in heard.items() if isinstance(v, int | float) and v >= 0}
+    numbers = {k: v for k, v in heard.items() if _counter(v)}
     received = numbers.get("media_packet_count", 0)
     if not received:
         return {}
@@ -232,6 +222,14 @@ def _quality(stats: Any) -> dict:
     if lost is not None:
         values["packet_loss"] = round(100 * lost / (received + lost), 3)
     return values
+
+
+def _counter(value: Any) -> bool:
+    """A figure a media stream can have: a number from 0 to 10^15 (not a bool, NaN, an
+    infinity, nor an integer too large for a float, which made the call a 500)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 <= value <= 1e15  # False for NaN
 
 
 def _merge_repeated(pairs: list[tuple[str, Any]]) -> dict:

@@ -20,6 +20,7 @@ from calls.bulk.imports import store_rows
 from calls.bulk.record_rules import RecordError
 from calls.bulk.records import parse_records
 from calls.models import PRODUCTS, VOICE, ZENTRUNK
+from calls.rating.pricing import Unpriceable
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]
@@ -60,6 +61,7 @@ def store_documents(
         guess = None
         try:
             record = _to_record(fmt, document, product)
+            _check_text(record)
             guess = _uuid_of(record)
             owner = owners.of(record)
             # A batch record's own product key is read (and checked) by parse_records.
@@ -70,7 +72,15 @@ def store_documents(
             parsed.append((index, values))
         except RecordError as exc:
             outcomes[index] = Outcome("rejected", guess, str(exc))
-    stored = store_rows([values for _, values in parsed]) if parsed else set()
+    try:
+        stored = store_rows([values for _, values in parsed]) if parsed else set()
+    except Unpriceable as exc:  # nothing was written: refuse those, store the others
+        for index, values in parsed:
+            if values["call_uuid"] in exc.reasons:
+                reason = exc.reasons[values["call_uuid"]]
+                outcomes[index] = Outcome("rejected", str(values["call_uuid"]), reason)
+        parsed = [(i, values) for i, values in parsed if values["call_uuid"] not in exc.reasons]
+        stored = store_rows([values for _, values in parsed]) if parsed else set()
     seen: set[uuid.UUID] = set()
     for index, values in parsed:
         call_uuid = values["call_uuid"]
@@ -91,10 +101,27 @@ def _to_record(fmt: str, document: Any, product: str | None) -> dict:
         return dict(document)
     parse = _parser(fmt)
     kind = product or DEFAULT_PRODUCT[fmt]
-    record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+    try:
+        record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+    except UnicodeEncodeError:  # e.g. a Kamailio Call-ID hashed into the call_uuid
+        raise RecordError(SURROGATE.format(field="a field")) from None
     if not isinstance(record, dict):
         raise RecordError("the document did not give a call record")
     return record
+
+
+SURROGATE = "{field} holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape): not text"
+
+
+def _check_text(record: Mapping[str, Any]) -> None:
+    """RecordError for a string value that cannot be UTF-8: JSON lets `"\\ud800"` through
+    json.loads, but neither PostgreSQL nor the answer's own encoding takes it."""
+    for name, value in record.items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RecordError(SURROGATE.format(field=ascii(name)[1:-1][:40])) from None
 
 
 def _parser(fmt: str) -> Callable[..., dict]:
@@ -126,13 +153,22 @@ class _Owners:
         self._by_name: dict[str, int] | None = None
 
     def of(self, record: Mapping[str, Any]) -> Account:
-        name = record.get("account")
-        sid = record.get("partner_sid")
-        if name in (None, "") and sid in (None, ""):
+        named = [
+            (what, record[what])
+            for what in ("account", "partner_sid")
+            if record.get(what) not in (None, "")
+        ]
+        if not named:
             if self.account is None:
                 raise RecordError("no account: the record must name one (account or partner_sid)")
             return self.account
-        key = _account_key(name if name not in (None, "") else sid)
+        owners = [self._named(what, value) for what, value in named]
+        if len(owners) == 2 and owners[0].pk != owners[1].pk:
+            raise RecordError("account and partner_sid name two different accounts")
+        return owners[0]
+
+    def _named(self, what: str, value: Any) -> Account:
+        key = _account_key(value)
         if self.account is not None and key in (
             self.account.auth_id,
             str(self.account.partner_sid),
@@ -140,7 +176,6 @@ class _Owners:
             return self.account  # its own: no lookup (a switch's usual accountcode)
         found = self._lookup(key)
         if found is None:
-            what = "account" if name not in (None, "") else "partner_sid"
             if self.account is None:
                 raise RecordError(f"no active account has {what} {key[:40]}")
             raise RecordError(

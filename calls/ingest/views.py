@@ -11,17 +11,20 @@ when some were (the others are stored: re-posting the batch stores nothing twice
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
 from rest_framework.exceptions import APIException
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.bulk.record_rules import RecordError
 from calls.ingest import bodies, freeswitch
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
-from calls.ingest.service import Outcome, count_rejected, store_documents
+from calls.ingest.service import Format, Outcome, count_rejected, store_documents
 from calls.models import PRODUCTS
 from cdrapi import faces
 
@@ -44,21 +47,21 @@ class IngestView(APIView):
     throttle_classes: list = []
     parser_classes: list = []
     schema = None  # not a read API: documented in docs/ingest.md, not in the OpenAPI schema
-    fmt = "calls"
+    fmt: Format = "calls"
     params: tuple[str, ...] = ("product",)
     max_bytes_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
-    def get_exception_handler(self):
+    def get_exception_handler(self) -> Callable:
         return faces.exception_handler
 
-    def initial(self, request, *args, **kwargs) -> None:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         request.api_id = getattr(request._request, "api_id", None) or str(uuid.uuid4())
         super().initial(request, *args, **kwargs)
 
-    def http_method_not_allowed(self, request, *args, **kwargs):
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> NoReturn:
         raise IngestError(405, f"The {request.method} method is not allowed here; use POST.")
 
-    def product(self, request) -> str | None:
+    def product(self, request: Request) -> str | None:
         unknown = sorted(set(request.query_params) - set(self.params))
         if unknown:
             raise IngestError(
@@ -70,17 +73,17 @@ class IngestView(APIView):
             raise IngestError(400, f"product must be one of {', '.join(PRODUCTS)}.")
         return product
 
-    def body(self, request) -> bytes:
+    def body(self, request: Request) -> bytes:
         try:
             return bodies.read_body(request._request, getattr(settings, self.max_bytes_setting))
         except bodies.TooLarge as exc:
             raise IngestError(413, str(exc)) from None
 
-    def refuse(self, status: int, reason: str) -> Response:
+    def refuse(self, status: int, reason: str) -> NoReturn:
         count_rejected(self.fmt)
         raise IngestError(status, reason)
 
-    def single(self, request, document, product: str | None) -> Response:
+    def single(self, request: Request, document: Any, product: str | None) -> Response:
         """Store one switch document: the whole answer is its outcome."""
         (outcome,) = store_documents(self.fmt, [document], account=request.user, product=product)
         if outcome.status == "rejected":
@@ -96,7 +99,7 @@ class FreeSwitchView(IngestView):
     fmt = "freeswitch"
     params = ("product", "uuid")
 
-    def post(self, request) -> Response:
+    def post(self, request: Request) -> Response:
         product = self.product(request)
         body = self.body(request)
         try:
@@ -119,7 +122,7 @@ class KamailioView(IngestView):
 
     fmt = "kamailio"
 
-    def post(self, request) -> Response:
+    def post(self, request: Request) -> Response:
         product = self.product(request)
         body = self.body(request)
         try:
@@ -140,7 +143,7 @@ class BatchView(IngestView):
     fmt = "calls"
     max_bytes_setting = "INGEST_BATCH_MAX_BYTES"
 
-    def post(self, request) -> Response:
+    def post(self, request: Request) -> Response:
         product = self.product(request)
         body = self.body(request)
         try:
@@ -150,7 +153,7 @@ class BatchView(IngestView):
         return many(request, self.fmt, documents, product)
 
 
-def many(request, fmt: str, documents: list, product: str | None) -> Response:
+def many(request: Request, fmt: Format, documents: list, product: str | None) -> Response:
     """Store a batch; the answer lists every record's outcome."""
     limit = settings.INGEST_BATCH_MAX_RECORDS
     if len(documents) > limit:
@@ -165,6 +168,7 @@ def many(request, fmt: str, documents: list, product: str | None) -> Response:
 
 
 def batch_body(api_id: str, outcomes: list[Outcome]) -> dict:
+    """The batch answer: counts by status, then every record's outcome in order."""
     counts = {status: 0 for status in ("stored", "duplicate", "rejected")}
     records = []
     for index, outcome in enumerate(outcomes):
@@ -177,4 +181,5 @@ def batch_body(api_id: str, outcomes: list[Outcome]) -> dict:
 
 
 def batch_status(outcomes: list[Outcome]) -> int:
+    """200 when no record was refused, 422 when any was (the others are stored)."""
     return 422 if any(o.status == "rejected" for o in outcomes) else 200

@@ -36,24 +36,51 @@ class Tariff:
 Table = dict[tuple[str, str], Tariff]  # (direction, prefix) -> tariff
 
 
+MAX_AMOUNT = Decimal("999999999.99999")  # total_amount's 14 digits, 5 after the point
+
+
+class Unpriceable(Exception):
+    """Rows whose amount is beyond what the store holds (call_uuid -> reason); raised
+    before any row is changed, so the caller can refuse them and price the rest."""
+
+    def __init__(self, reasons: dict) -> None:
+        super().__init__(f"{len(reasons)} row(s) priced beyond {MAX_AMOUNT}")
+        self.reasons = reasons
+
+
 def price_rows(rows: Sequence[dict]) -> None:
     """Fill billed_duration, total_amount and total_rate of each unpriced row, in place.
 
-    Pops the `PRICED` marker from every row (it is not a column), priced or not.
+    Pops the `PRICED` marker from every row (it is not a column), priced or not. Raises
+    Unpriceable, changing nothing, when a row's amount would overflow the column (a long
+    call at a steep rate: the database would refuse the whole batch).
     """
-    todo = [row for row in rows if not row.pop(PRICED, False)]
-    if not todo:
-        return
-    chains = _chains({row["account_id"] for row in todo}, _candidates(todo))
-    for row in todo:
-        tariff = _match(chains[row["account_id"]], row["call_direction"], row["to_number_norm"])
-        if tariff is None:
-            row["total_amount"] = row["total_rate"] = Decimal(0)
-            continue
-        billed = billed_seconds(row["bill_duration"], tariff.first, tariff.step)
-        row["billed_duration"] = billed
-        row["total_amount"] = amount(billed, tariff.rate)
-        row["total_rate"] = tariff.rate
+    todo = [row for row in rows if not row.get(PRICED)]
+    prices: list[tuple[dict, int | None, Decimal, Decimal]] = []
+    if todo:
+        chains = _chains({row["account_id"] for row in todo}, _candidates(todo))
+        refused = {}
+        for row in todo:
+            tariff = _match(chains[row["account_id"]], row["call_direction"], row["to_number_norm"])
+            if tariff is None:
+                prices.append((row, None, Decimal(0), Decimal(0)))
+                continue
+            billed = billed_seconds(row["bill_duration"], tariff.first, tariff.step)
+            total = amount(billed, tariff.rate)
+            if total > MAX_AMOUNT:
+                refused[row["call_uuid"]] = (
+                    f"total_amount would be {total} ({billed} s at {tariff.rate} a minute), "
+                    f"beyond the store's {MAX_AMOUNT}"
+                )
+            prices.append((row, billed, total, tariff.rate))
+        if refused:
+            raise Unpriceable(refused)
+    for row in rows:
+        row.pop(PRICED, None)
+    for row, billed, total, rate in prices:
+        if billed is not None:
+            row["billed_duration"] = billed
+        row["total_amount"], row["total_rate"] = total, rate
 
 
 def _match(chain: list[Table], direction: str, number: str) -> Tariff | None:
