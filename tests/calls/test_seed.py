@@ -1,5 +1,8 @@
 """seed_calls: counts, the shape of the data per product, determinism, resumability."""
 
+import base64
+import json
+import shlex
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -223,6 +226,36 @@ def test_demo_setup_gives_the_main_account_voice_and_the_subaccount_trunk_calls(
     out = capsys.readouterr().out
     assert f"/v1/Account/{main.auth_id}/Call/" in out
     assert f"/v1/Account/{sub.auth_id}/Zentrunk/Call/" in out
+
+
+def test_demo_setup_prints_a_write_token_and_a_post_that_stores_a_call(capsys, client):
+    call_command("demo_setup", "--calls", "40")
+    first = capsys.readouterr().out
+    call_command("demo_setup", "--calls", "40")
+    out = capsys.readouterr().out
+    main = Account.objects.get(name="Demo main account", parent=None)
+    line = next(x for x in out.splitlines() if "/ingest/v1/calls" in x)
+    parts = shlex.split(line)
+    user, secret = parts[parts.index("-u") + 1].split(":")
+    body = parts[parts.index("--data") + 1]
+    path = parts[-1].split(":8000", 1)[1]
+    assert user == main.auth_id
+    answer = client.post(path, body, content_type="application/json",
+                         HTTP_AUTHORIZATION=_basic(user, secret))  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["stored"] == 1
+    assert Call.objects.filter(account=main, call_uuid=json.loads(body)["call_uuid"],
+                               product="voice").exists()  # fmt: skip
+    # The previous run's write token was revoked when this one was printed.
+    old_line = next(x for x in first.splitlines() if "/ingest/v1/calls" in x)
+    old_secret = shlex.split(old_line)[2].split(":")[1]
+    refused = client.post(path, body, content_type="application/json",
+                          HTTP_AUTHORIZATION=_basic(user, old_secret))  # fmt: skip
+    assert refused.status_code == 401
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def test_the_daily_rhythm_puts_more_calls_in_office_hours(seeded):
