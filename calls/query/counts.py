@@ -27,6 +27,17 @@ def _ceil_hour(moment: datetime) -> datetime:
 def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) -> int:
     """The exact number of calls of these accounts in the window whose DIMENSIONS equal
     `equal` (any subset): whole hours from the count table, the partial edges live."""
+    sql, params = window_total_sql(account_ids, window, equal)
+    # The database the router reads calls from (a replica inside cdrapi.replicas.read).
+    with connections[router.db_for_read(Call)].cursor() as cur:
+        cur.execute(sql, params)
+        return int(cur.fetchone()[0])
+
+
+def window_total_sql(
+    account_ids: list[int], window: Window, equal: dict[str, str]
+) -> tuple[str, list]:
+    """The one statement `window_total` runs, to run alone or inside a bigger one."""
     # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
     # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
     first = _ceil_hour(window.lower.at)
@@ -56,7 +67,4 @@ def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) 
             account_ids, first, last, *dim_params,
             account_ids, window.lower.at, first, last, window.upper.at, *dim_params,
         ]  # fmt: skip
-    # The database the router reads calls from (a replica inside cdrapi.replicas.read).
-    with connections[router.db_for_read(Call)].cursor() as cur:
-        cur.execute(sql, params)
-        return int(cur.fetchone()[0])
+    return sql, params
