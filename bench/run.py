@@ -193,9 +193,9 @@ def main() -> None:
         growth = measure_growth(args, ids, weights, steps)
     else:
         log(f"reusing {have:,} rows")
-    fx = _fixture()
     log("write speeds")
     seed_copy = data.seed_against_copy(ids, weights)
+    fx = _fixture()  # after the writes: its samples must be calls that stay
     imported = data.import_speed(fx.big)
     # ---- ingest (#16): the lead calls bench/ingest.py's ingest_rows(base_url, auth) and
     # bench/consumer.py's consumer_rows() here after the merge; their rows join `writes`.

@@ -8,9 +8,13 @@
 - (account, hangup_cause_code, end_time DESC, call_uuid DESC): an equality on the cause
   over a long window reads only its calls, newest first.
 - parent_call_uuid, partial (only child legs, a few percent of the rows, pay for it).
+- The hourly counts gain `answered` (bill_duration > 0) in their key, so the everyday
+  "answered calls" total is a sum too (calls/store/hour_counts.py).
 """
 
 from django.db import migrations, models
+
+from calls.store import hour_counts
 
 COVERED = (
     "product", "call_direction", "bill_duration", "hangup_cause_code", "hangup_source",
@@ -27,11 +31,15 @@ def cover(apps, schema_editor):
     schema_editor.execute(
         f"CREATE INDEX call_account_end_idx ON calls_call ({KEYS}) INCLUDE ({', '.join(COVERED)})"
     )
+    for sql in hour_counts.WIDEN_SQL:
+        schema_editor.execute(sql)
 
 
 def uncover(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    for sql in hour_counts.NARROW_SQL:
+        schema_editor.execute(sql)
     schema_editor.execute("DROP INDEX IF EXISTS call_account_end_idx")
     schema_editor.execute(f"CREATE INDEX call_account_end_idx ON calls_call ({KEYS})")
 

@@ -107,8 +107,9 @@ class CallQuery:
 
     def total(self) -> int:
         """Exact. From the hourly counts when only the window and equalities on their
-        dimensions (product, direction) restrict the calls, the common and the costly
-        case; else a plain COUNT (index-only on PostgreSQL: migration 0009)."""
+        dimensions (product, direction, answered or not) restrict the calls, the common
+        and the costly case; else a plain COUNT (index-only on PostgreSQL: migration
+        0009)."""
         if connection.vendor != "postgresql":
             return replicas.read(self.queryset.count)
 
@@ -199,12 +200,23 @@ def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
 
 
-def _countable(conditions: tuple[Condition, ...]) -> dict[str, str] | None:
+# bill_duration conditions that say "answered" (talk time billed) or "not answered".
+_ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
+             ("lt", 1): False}  # fmt: skip
+
+
+def _countable(conditions: tuple[Condition, ...]) -> dict[str, object] | None:
     """The conditions as {dimension: value} if the hourly counts can answer them all."""
-    equal: dict[str, str] = {}
+    equal: dict[str, object] = {}
     for c in conditions:
-        if c.field not in counts.DIMENSIONS or c.lookup != "exact" or c.negate:
+        if c.negate or c.expression is not None:
             return None
-        if equal.setdefault(c.field, c.value) != c.value:
+        if c.field == "bill_duration" and (c.lookup, c.value) in _ANSWERED:
+            field, value = "answered", _ANSWERED[c.lookup, c.value]
+        elif c.field in counts.DIMENSIONS and c.field != "answered" and c.lookup == "exact":
+            field, value = c.field, c.value
+        else:
+            return None
+        if equal.setdefault(field, value) != value:
             return None  # two different values: leave the nothing-matches case to COUNT
     return equal
