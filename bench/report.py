@@ -34,9 +34,10 @@ def print_all(*, rows, args, growth, results, floors, ceiling, seed_copy, import
     print(f"- purge: {purge}\n")
     print_scenarios(results, floors)
     default = results[DEFAULT]
+    share = default[2]["rps"] / ceiling["rps"] if ceiling["rps"] else float("nan")
     print(f"\nStack ceiling: /healthz through the same middleware, c8: {ceiling['rps']:,.0f} "
-          f"req/s; the default list's {default[2]['rps']:,.0f} req/s is "
-          f"{default[2]['rps'] / ceiling['rps']:.0%} of it.")  # fmt: skip
+          f"req/s; the default list's {default[2]['rps']:,.0f} req/s is {share:.0%} "
+          "of it.")  # fmt: skip
     python_ms = default[1]["p50"] - floors[DEFAULT]
     print(f"Python share of the default list at c1: p50 {default[1]['p50']:.1f} ms against "
           f"a SQL floor of {floors[DEFAULT]:.1f} ms: {python_ms:.1f} ms above it "
