@@ -7,6 +7,9 @@ export) would stall the whole API. `DETACH ... CONCURRENTLY` avoids that, but Po
 refuses it on a table with a DEFAULT partition, which ours has. So each DDL step waits
 at most LOCK_TIMEOUT_MS for its lock, then gives up, lets the queue drain, and tries
 again later with backoff: no query ever waits behind it for longer than that.
+
+Also here: the lock that lets the same maintenance command run from cron on every host
+while only one run works at a time (`command_lock`).
 """
 
 from __future__ import annotations
@@ -73,3 +76,52 @@ def with_lock_retries(step: Callable[[], T], *, what: str) -> T:
         "long transaction holds it (see pg_stat_activity). Nothing of this step was "
         "changed; run again later."
     )
+
+
+# One run at a time of each maintenance command, across every host (README "Production"):
+# a PostgreSQL session-level advisory lock with a fixed key per command. Session-level, so
+# it is held across the command's many transactions and freed by PostgreSQL if the process
+# dies. The keys are fixed forever (an operator may look for them in pg_locks, objid) and
+# differ from partitions' own transaction-level key (0x43445250, "CDRP").
+COMMAND_LOCK_KEYS = {
+    "ensure_partitions": 0x43445045,  # "CDPE"
+    "purge_calls": 0x43445055,  # "CDPU"
+}
+
+
+def another_run(command: str) -> str:
+    """What a command that found its lock taken says (and then exits 0)."""
+    return (
+        f"{command}: another run holds the lock (advisory lock {COMMAND_LOCK_KEYS[command]:#x}, "
+        "probably the same cron on another host); it does the work, nothing was done here. "
+        "--wait waits for it instead."
+    )
+
+
+@contextmanager
+def command_lock(command: str, *, wait: bool = False) -> Iterator[bool]:
+    """Hold `command`'s advisory lock for the block; yield whether we got it.
+
+    Without `wait`, a lock another session holds yields False at once: that run does the
+    work, this one has nothing to do. With `wait`, block until it is free (bounded only by
+    COMMAND_STATEMENT_TIMEOUT_MS). Not PostgreSQL (SQLite: one host, one process): always
+    True, no lock.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = COMMAND_LOCK_KEYS[command]
+    with connection.cursor() as cur:
+        if wait:
+            cur.execute("SELECT pg_advisory_lock(%s), true", [key])
+        else:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        got = cur.fetchone()[-1]
+    if not got:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls.store import partitions
+from calls.store import locks, partitions
 from calls.store.locks import LockBusy
 
 
 class Command(BaseCommand):
     help = (
         "Create the call-table partitions from the retention line to DAYS ahead "
-        "(PostgreSQL; a no-op elsewhere). Idempotent and safe to run alongside traffic."
+        "(PostgreSQL; a no-op elsewhere). Idempotent and safe to run alongside traffic; "
+        "one run at a time across hosts (advisory lock): a second run exits 0 at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -19,15 +20,23 @@ class Command(BaseCommand):
             metavar="DAYS",
             help="how far past today to create partitions (default %(default)s)",
         )
+        parser.add_argument(
+            "--wait", action="store_true", help="wait for another run to finish, then run"
+        )
 
-    def handle(self, *args, ahead: int, **opts) -> None:
+    def handle(self, *args, ahead: int, wait: bool, verbosity: int, **opts) -> None:
         if not partitions.enabled():
             self.stdout.write("Not PostgreSQL: the call table is not partitioned; nothing to do.")
             return
-        try:
-            created = partitions.ensure_ahead(ahead_days=max(ahead, 0))
-        except LockBusy as exc:
-            raise CommandError(str(exc)) from None
+        with locks.command_lock("ensure_partitions", wait=wait) as mine:
+            if not mine:
+                if verbosity:
+                    self.stdout.write(locks.another_run("ensure_partitions"))
+                return
+            try:
+                created = partitions.ensure_ahead(ahead_days=max(ahead, 0))
+            except LockBusy as exc:
+                raise CommandError(str(exc)) from None
         for part in created:
             self.stdout.write(f"created {part.name} [{part.start:%Y-%m-%d}, {part.end:%Y-%m-%d})")
         self.stdout.write(

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.bulk.progress import progress_bar
 from calls.bulk.purge import PurgeRefused, call_purge
+from calls.store import locks
 from calls.store.locks import LockBusy
 
 
@@ -9,17 +10,29 @@ class Command(BaseCommand):
     help = (
         "Enforce retention: remove calls that ended more than N days ago (default 90). "
         "Drops whole partitions on PostgreSQL, deletes the rest in bounded batches. "
-        "Safe to interrupt and re-run."
+        "Safe to interrupt and re-run. One run at a time across hosts (advisory lock): a "
+        "second run exits 0 at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than-days", type=int, default=90, metavar="N")
         parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
         parser.add_argument("--batch-size", type=int, default=10_000, metavar="B")
+        parser.add_argument(
+            "--wait", action="store_true", help="wait for another run to finish, then run"
+        )
 
-    def handle(self, *args, older_than_days, dry_run, batch_size, verbosity, **opts):
+    def handle(self, *args, older_than_days, dry_run, batch_size, wait, verbosity, **opts):
         if batch_size < 1:
             raise CommandError("--batch-size must be positive.")
+        with locks.command_lock("purge_calls", wait=wait) as mine:
+            if not mine:
+                if verbosity:
+                    self.stdout.write(locks.another_run("purge_calls"))
+                return
+            self._purge(older_than_days, dry_run, batch_size, verbosity)
+
+    def _purge(self, older_than_days, dry_run, batch_size, verbosity) -> None:
         try:
             with progress_bar(total=None, verbosity=verbosity, desc="purge") as progress:
                 report = call_purge(
