@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 SEED_WORKERS = 2
+PROFILE = 1  # every step's calls are the same customers' (products, numbers, trunks)
 
 
 def estimate_rows() -> int:
@@ -52,8 +53,8 @@ def grow(ids: list[int], weights: list[float], rows: int, step: int) -> float:
     from calls.bulk.seed import call_seed
 
     start = time.perf_counter()
-    call_seed(account_ids=ids, weights=weights, count=rows, seed=step, workers=SEED_WORKERS,
-              now=_today())  # fmt: skip
+    call_seed(account_ids=ids, weights=weights, count=rows, seed=step, profile_seed=PROFILE,
+              workers=SEED_WORKERS, now=_today())  # fmt: skip
     elapsed = time.perf_counter() - start
     vacuum()
     return rows / elapsed
@@ -81,7 +82,8 @@ def seed_against_copy(ids: list[int], weights: list[float], rows: int = 200_000)
     from calls.store import partitions
 
     now = _today()
-    generator = CallGenerator(account_ids=ids, weights=weights, seed=990, now=now)
+    generator = CallGenerator(account_ids=ids, weights=weights, seed=990, now=now,
+                              profile_seed=PROFILE)  # fmt: skip
     made = list(generator.rows(rows))
     partitions.ensure_for_range(now - timedelta(days=90), now)
     buffer = io.BytesIO()
@@ -109,8 +111,8 @@ def seed_against_copy(ids: list[int], weights: list[float], rows: int = 200_000)
     from calls.bulk.seed import call_seed
 
     start = time.perf_counter()
-    call_seed(account_ids=ids, weights=weights, count=rows, seed=990, workers=SEED_WORKERS,
-              now=now)  # fmt: skip
+    call_seed(account_ids=ids, weights=weights, count=rows, seed=990, profile_seed=PROFILE,
+              workers=SEED_WORKERS, now=now)  # fmt: skip
     seed_elapsed = time.perf_counter() - start
     with connection.cursor() as cur:
         cur.execute("DELETE FROM calls_call WHERE call_uuid = ANY(%s)", [[r[0] for r in made]])

@@ -45,7 +45,7 @@ class Fixture:
         self.bearer = token_create(account=big, scopes=["calls.read", "calls.read_descendant"],
                                    name="bench").secret  # fmt: skip
         recent = list(
-            Call.objects.filter(account=big).order_by("-end_time")
+            Call.objects.filter(account=big, product=self.product).order_by("-end_time")
             .values_list("call_uuid", "from_number_norm", "to_number_norm", "parent_call_uuid")
             [:2000]
         )  # fmt: skip
@@ -57,9 +57,11 @@ class Fixture:
 
     @staticmethod
     def product_of(account) -> str:
+        """The product of the account's newest call (each account has one)."""
         from calls.models import Call
 
-        return Call.objects.filter(account=account).values_list("product", flat=True).first()
+        newest = Call.objects.filter(account=account).order_by("-end_time")
+        return newest.values_list("product", flat=True).first()
 
     def path_of(self, account) -> str:
         zentrunk = self.product_of(account) == "zentrunk"

@@ -80,6 +80,7 @@ class CallGenerator:
         weights: Sequence[float] | None = None,
         days: int = 90,
         seed: int = 0,
+        profile_seed: int | None = None,
         now: datetime | None = None,
         product: str = MIXED,
     ) -> None:
@@ -98,7 +99,10 @@ class CallGenerator:
             total += HOURLY[(self.start.hour + hour) % 24]
             self.hour_cdf.append(total)
         self.destinations = weighted_table(DESTINATIONS, [d[2] for d in DESTINATIONS])
-        self.products = account_products(account_ids, product=product, seed=seed)
+        # The accounts' profile (products, own numbers, trunks) comes from `profile_seed`
+        # (default: `seed`): more calls of the same customers under a new seed keep it.
+        profile = seed if profile_seed is None else profile_seed
+        self.products = account_products(account_ids, product=product, seed=profile)
         # Per product: weighted tables of the causes of answered and of unanswered calls,
         # and for each (cause, outbound) the sources that end a call so.
         self.answered_causes, self.missed_causes, self.sources = {}, {}, {}
@@ -118,7 +122,7 @@ class CallGenerator:
         blocks = number_blocks()
         self.blocks = {prefix: list(found) for prefix, found in blocks.items()}
         self.countries = {b: c for found in blocks.values() for b, c in found.items()}
-        setup = random.Random(f"{seed}-setup")
+        setup = random.Random(f"{profile}-setup")
         # Each account owns eight numbers; a few of them carry most of its traffic.
         self.own_rank = weighted_table(range(8), [1 / (rank + 1) ** 1.2 for rank in range(8)])
         self.own_numbers = {
@@ -129,7 +133,7 @@ class CallGenerator:
         self.frequent = [self._number(setup, setup.choice(self.destinations)) for _ in range(300)]
         # (trunk_domain, transport_protocol, srtp, secure_trunking, secure_trunking_rate)
         # per account: one trunk per Zentrunk account, none for Voice.
-        trunks = random.Random(f"{seed}-trunks")
+        trunks = random.Random(f"{profile}-trunks")
         self.trunks = {}
         for acc, name in self.products.items():
             domain = f"{trunks.randrange(10**13, 10**14)}.zt.plivo.com"
