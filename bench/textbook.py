@@ -40,6 +40,11 @@ class TextbookCallSerializer(serializers.ModelSerializer):
 
 
 class TextbookFilterSet(filters.FilterSet):
+    """The Plivo filters by the Plivo names, as django-filter spells them."""
+
+    from_number = filters.CharFilter(field_name="from_number_norm", lookup_expr="startswith")
+    to_number = filters.CharFilter(field_name="to_number_norm", lookup_expr="startswith")
+
     class Meta:
         model = Call
         fields = {
@@ -47,7 +52,9 @@ class TextbookFilterSet(filters.FilterSet):
             "bill_duration": ["exact", "gt", "gte", "lt", "lte"],
             "end_time": ["exact", "gt", "gte", "lt", "lte"],
             "hangup_cause_code": ["exact"],
-            "from_number_norm": ["startswith"],
+            "hangup_source": ["exact"],
+            "stir_verification": ["exact"],
+            "parent_call_uuid": ["exact"],
         }
 
 
@@ -66,8 +73,24 @@ class TextbookCallList(generics.ListAPIView):
 
     def get_queryset(self):
         ids = Account.objects.subtree_ids(self.request.user.pk)
-        since = timezone.now() - timedelta(days=7)
+        now = timezone.now()
         product = "zentrunk" if "/Zentrunk/" in self.request.path else "voice"
+        calls = Call.objects.filter(
+            account_id__in=ids, end_time__gte=now - timedelta(days=90), product=product
+        )
+        if not any(k.startswith("end_time") for k in self.request.query_params):
+            calls = calls.filter(end_time__gte=now - timedelta(days=7))  # the default window
+        return calls.order_by("-end_time", "-call_uuid")
+
+
+class TextbookCallDetail(generics.RetrieveAPIView):
+    authentication_classes = [AccountBasicAuthentication]
+    permission_classes = [IsAccount]
+    serializer_class = TextbookCallSerializer
+    lookup_field = "call_uuid"
+
+    def get_queryset(self):
+        ids = Account.objects.subtree_ids(self.request.user.pk)
         return Call.objects.filter(
-            account_id__in=ids, end_time__gte=since, product=product
-        ).order_by("-end_time", "-call_uuid")
+            account_id__in=ids, end_time__gte=timezone.now() - timedelta(days=90)
+        )

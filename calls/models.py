@@ -207,7 +207,9 @@ class Call(models.Model):
 
     class Meta:
         indexes = [
-            # Every list query: one account (or a few), newest first, ties by uuid.
+            # Every list query: one account (or a few), newest first, ties by uuid. On
+            # PostgreSQL it also INCLUDEs the narrow filter columns (migration 0009), so
+            # filtered totals and page keys are index-only scans (README, "Performance").
             models.Index(
                 "account",
                 models.F("end_time").desc(),
@@ -221,6 +223,17 @@ class Call(models.Model):
                 models.F("end_time").desc(),
                 models.F("call_uuid").desc(),
                 name="call_end_idx",
+            ),
+            # An equality on the hangup cause over a long window reads only its calls.
+            models.Index(
+                fields=["account", "hangup_cause_code", "-end_time", "-call_uuid"],
+                name="call_account_cause_idx",
+            ),
+            # Child legs of one call; partial: only child legs (a few percent) pay for it.
+            models.Index(
+                fields=["parent_call_uuid"],
+                condition=models.Q(parent_call_uuid__isnull=False),
+                name="call_parent_idx",
             ),
             # from_number / to_number prefix filters within an account: a LIKE 'prefix%'
             # range scan (pattern opclasses; PostgreSQL only, plain indexes on SQLite).

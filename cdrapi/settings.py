@@ -218,6 +218,10 @@ THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's
 THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
 THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
+# Seconds a worker trusts a checked credential and its account tree without asking the
+# database again (0: every request asks). Revocation, rotation and deactivation take
+# effect within this time (README, "Performance").
+CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 5, minimum=0)
 # Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
 # URL, shared by every worker and host; without, in each worker's memory (the default
 # cache below). Redis unreachable: each worker counts alone until it answers again.

@@ -17,3 +17,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = False  # the live server serves static files itself
 ALLOWED_HOSTS = ["testserver", "localhost"]  # schemathesis loads the schema at collection
+
+# Credentials are checked on every request here, so a test can revoke one and see it refused
+# at once; tests/api/test_speed_paths.py turns the cache on and tests its lifetime.
+CREDENTIAL_CACHE_SECONDS = 0

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
-from calls.store.hour_counts import DAY, HOUR_OF, KEY, TABLE
+from calls.store.hour_counts import ANSWERED_OF, DAY, HOUR_OF, KEY, TABLE
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Difference:
     hour: datetime
     product: str
     call_direction: str
+    answered: bool
     counted: int  # in the count table (0: no row)
     live: int  # rows in calls_call (0: none)
 
@@ -42,7 +43,8 @@ def _compare(lo: datetime, hi: datetime | None) -> list[Difference]:
     kept_upper = "AND hour < %(hi)s" if hi else ""
     sql = f"""
         WITH live AS (
-            SELECT account_id, {HOUR_OF} AS hour, product, call_direction, count(*) AS calls
+            SELECT account_id, {HOUR_OF} AS hour, product, call_direction,
+                {ANSWERED_OF} AS answered, count(*) AS calls
             FROM calls_call WHERE end_time >= %(lo)s {live_upper} GROUP BY {KEY}),
         kept AS (SELECT {KEY}, calls FROM {TABLE} WHERE hour >= %(lo)s {kept_upper})
         SELECT {KEY}, coalesce(kept.calls, 0), coalesce(live.calls, 0)
@@ -64,21 +66,24 @@ def _repair(found: list[Difference]) -> None:
         [d.hour for d in found],
         [d.product for d in found],
         [d.call_direction for d in found],
+        [d.answered for d in found],
     ]
     with connection.cursor() as cur:
         cur.execute(
             f"""INSERT INTO {TABLE} AS c ({KEY}, calls)
             SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::varchar[],
-                                 %s::varchar[], %s::bigint[])
-            ORDER BY 1, 2, 3, 4
+                                 %s::varchar[], %s::boolean[], %s::bigint[])
+            ORDER BY 1, 2, 3, 4, 5
             ON CONFLICT ({KEY}) DO UPDATE SET calls = c.calls + EXCLUDED.calls""",
             [*keys, [d.live - d.counted for d in found]],
         )
         cur.execute(
             f"""DELETE FROM {TABLE} c USING unnest(%s::bigint[], %s::timestamptz[],
-            %s::varchar[], %s::varchar[]) AS d(account_id, hour, product, call_direction)
+            %s::varchar[], %s::varchar[], %s::boolean[])
+            AS d(account_id, hour, product, call_direction, answered)
             WHERE c.account_id = d.account_id AND c.hour = d.hour AND c.product = d.product
-            AND c.call_direction = d.call_direction AND c.calls = 0""",
+            AND c.call_direction = d.call_direction AND c.answered = d.answered
+            AND c.calls = 0""",
             keys,
         )
 

@@ -7,13 +7,23 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from calls.bulk.records import RecordError
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:
+    """Decoded by orjson (compiled, ~6x the standard library's speed); a line orjson
+    refuses goes through the standard library, so what is accepted (integers past 64
+    bits, NaN) and the reason given for a bad line stay as they were."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        try:
+            yield number, orjson.loads(line)
+            continue
+        except orjson.JSONDecodeError:
+            pass  # the stdlib names the fault (and reads integers past 64 bits)
         try:
             document = json.loads(line)
         except RecursionError:

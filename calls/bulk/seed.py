@@ -59,6 +59,7 @@ def call_seed(
     count: int,
     days: int = 90,
     seed: int = 0,
+    profile_seed: int | None = None,
     batch_size: int = CHUNK,
     workers: int = 1,
     now: datetime | None = None,
@@ -72,11 +73,19 @@ def call_seed(
     duplicating). Each chunk is one transaction; a chunk already stored is skipped.
     With `workers` > 1 (PostgreSQL), chunks are made and COPYed by that many processes.
     `product` is every account's ("voice", "zentrunk") or "mixed": ~30% of the accounts
-    Voice, the rest Zentrunk (calls/bulk/synthetic.py, `account_products`).
+    Voice, the rest Zentrunk (calls/bulk/synthetic.py, `account_products`). `profile_seed`
+    (default `seed`) fixes the accounts' products, own numbers and trunks, so that more
+    calls of the same customers can be added under another `seed` (the benchmark's growth).
     """
     now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     generator = CallGenerator(
-        account_ids=account_ids, weights=weights, days=days, seed=seed, now=now, product=product
+        account_ids=account_ids,
+        weights=weights,
+        days=days,
+        seed=seed,
+        now=now,
+        product=product,
+        profile_seed=profile_seed,
     )
     chunks = max(1, -(-count // batch_size))
     sizes = [min(batch_size, count - index * batch_size) for index in range(chunks)]

@@ -172,7 +172,8 @@ _LIST_PARAMETERS = [  # and hangup_source, in each product's words: list_paramet
                 rules.SUBACCOUNT_CALLER)),
     _q("limit", _uint(1, 20), "Page size, default 20."),
     _q("offset", _uint(), describe("Rows to skip.", rules.CURSOR_OFFSET)),
-    _q("cursor", {"type": "string", "minLength": 1},
+    # No NUL: the middleware refuses one in any parameter (PostgreSQL text cannot hold it).
+    _q("cursor", {"type": "string", "minLength": 1, "pattern": r"^[^\x00]+$"},
        describe("The opaque position in meta.next / meta.previous.", rules.CURSOR_ALTERED,
                 rules.CURSOR_OTHER_QUERY, rules.CURSOR_EXPIRED, rules.CURSOR_OFFSET)),
 ]  # fmt: skip

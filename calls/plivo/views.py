@@ -27,6 +27,7 @@ from calls.query.core import CallQuery, Condition, retrieve
 from calls.query.cursor import Cursor, fingerprint
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
+from calls.query.render import FastJSONRenderer
 from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
@@ -56,6 +57,7 @@ class IsAccount(BasePermission):
 
 
 class CallViewSet(viewsets.ViewSet):
+    renderer_classes = [FastJSONRenderer]
     schema = EnvelopeAutoSchema()
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]
@@ -92,11 +94,11 @@ class CallViewSet(viewsets.ViewSet):
         query = CallQuery(
             scope, columns=COLUMNS, conditions=conditions, window=filterset.window(now)
         )
-        total = query.total()
         if cursor:
-            rows = cursor.page(query, limit)
+            total, rows = query.total(), cursor.page(query, limit)
         else:
-            rows = query.offset_page(offset=offset, limit=limit).rows
+            page, total = query.offset_page_and_total(offset=offset, limit=limit)
+            rows = page.rows
 
         def link(anchor: tuple, forward: bool, page_offset: int) -> str:
             token = Cursor(end_time=anchor[_END_AT], call_uuid=anchor[_UUID_AT],

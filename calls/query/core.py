@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.db import connection, connections, router
 from django.db.models import Expression, Q, QuerySet
 
 from calls.models import Call
@@ -106,8 +107,54 @@ class CallQuery:
 
     def total(self) -> int:
         """Exact. From the hourly counts when only the window and equalities on their
-        dimensions (product, direction) restrict the calls, the common and the costly
-        case; else a plain COUNT."""
+        dimensions (product, direction, answered or not) restrict the calls, the common
+        and the costly case; else a plain COUNT (index-only on PostgreSQL: migration
+        0009)."""
+        if connection.vendor != "postgresql":
+            return replicas.read(self.queryset.count)
+
+        def run() -> int:
+            sql, params = self._total_sql()
+            with connections[router.db_for_read(Call)].cursor() as cur:
+                cur.execute(sql, params)
+                return int(cur.fetchone()[0])
+
+        return replicas.read(run)
+
+    def offset_page_and_total(self, *, offset: int, limit: int) -> tuple[Page, int]:
+        """`offset_page` (newest first) and `total`, in one round trip on PostgreSQL: the
+        total and the page as one statement (the total's subquery is evaluated once, so it
+        is as exact as alone; an empty page still carries it)."""
+        if connection.vendor != "postgresql":
+            return self.offset_page(offset=offset, limit=limit), self.total()
+        page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
+
+        def run() -> tuple[list[tuple], int]:
+            alias = router.db_for_read(Call)
+            compiler = page.query.get_compiler(using=alias)
+            page_sql, page_params = compiler.as_sql()
+            total_sql, total_params = self._total_sql()
+            fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+            converters = compiler.get_converters(fields)
+            with connections[alias].cursor() as cur:
+                cur.execute(
+                    f"SELECT t.n, p.* FROM (SELECT ({total_sql}) AS n) t "
+                    f"LEFT JOIN LATERAL ({page_sql}) p ON true",
+                    [*total_params, *page_params],
+                )
+                fetched = cur.fetchall()
+            total = int(fetched[0][0])
+            rows = [row[1:] for row in fetched if any(v is not None for v in row[1:])]
+            if converters:
+                rows = compiler.apply_converters(rows, converters)
+            return [tuple(row) for row in rows], total
+
+        rows, total = replicas.read(run)
+        return Page(rows[:limit], len(rows) > limit), total
+
+    def _total_sql(self) -> tuple[str, list]:
+        """The statement giving the exact total (PostgreSQL): the hourly counts where they
+        can answer, else a COUNT of the filtered calls."""
         equal = _countable(self.conditions)
         if self.window is not None and equal is not None and counts.enabled():
             line = retention_line()  # the counts know no retention: cut the window at it
@@ -115,9 +162,11 @@ class CallQuery:
             if window.lower.at < line:
                 window = Window(Bound(line, False), window.upper)
             if window.upper.at < line:
-                return 0
-            return replicas.read(lambda: counts.window_total(self.scope.account_ids, window, equal))
-        return replicas.read(self.queryset.count)
+                return "SELECT 0", []
+            return counts.window_total_sql(self.scope.account_ids, window, equal)
+        keys = self.queryset.order_by().values_list("call_uuid")
+        sql, params = keys.query.get_compiler(using=router.db_for_read(Call)).as_sql()
+        return f"SELECT count(*) FROM ({sql}) keys", list(params)
 
 
 def retrieve(
@@ -151,12 +200,23 @@ def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
 
 
-def _countable(conditions: tuple[Condition, ...]) -> dict[str, str] | None:
+# bill_duration conditions that say "answered" (talk time billed) or "not answered".
+_ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
+             ("lt", 1): False}  # fmt: skip
+
+
+def _countable(conditions: tuple[Condition, ...]) -> dict[str, object] | None:
     """The conditions as {dimension: value} if the hourly counts can answer them all."""
-    equal: dict[str, str] = {}
+    equal: dict[str, object] = {}
     for c in conditions:
-        if c.field not in counts.DIMENSIONS or c.lookup != "exact" or c.negate:
+        if c.negate or c.expression is not None:
             return None
-        if equal.setdefault(c.field, c.value) != c.value:
+        if c.field == "bill_duration" and (c.lookup, c.value) in _ANSWERED:
+            field, value = "answered", _ANSWERED[c.lookup, c.value]
+        elif c.field in counts.DIMENSIONS and c.field != "answered" and c.lookup == "exact":
+            field, value = c.field, c.value
+        else:
+            return None
+        if equal.setdefault(field, value) != value:
             return None  # two different values: leave the nothing-matches case to COUNT
     return equal

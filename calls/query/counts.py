@@ -12,7 +12,9 @@ from calls.query.window import Window
 from calls.store.hour_counts import TABLE
 
 HOUR = timedelta(hours=1)
-DIMENSIONS = ("product", "call_direction")  # the count table's columns besides account, hour
+# The count table's columns besides account and hour, and what each is of a call row.
+DIMENSIONS = {"product": "product", "call_direction": "call_direction",
+              "answered": "(bill_duration > 0)"}  # fmt: skip
 
 
 def enabled() -> bool:
@@ -24,9 +26,20 @@ def _ceil_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + HOUR
 
 
-def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) -> int:
+def window_total(account_ids: list[int], window: Window, equal: dict[str, object]) -> int:
     """The exact number of calls of these accounts in the window whose DIMENSIONS equal
     `equal` (any subset): whole hours from the count table, the partial edges live."""
+    sql, params = window_total_sql(account_ids, window, equal)
+    # The database the router reads calls from (a replica inside cdrapi.replicas.read).
+    with connections[router.db_for_read(Call)].cursor() as cur:
+        cur.execute(sql, params)
+        return int(cur.fetchone()[0])
+
+
+def window_total_sql(
+    account_ids: list[int], window: Window, equal: dict[str, object]
+) -> tuple[str, list]:
+    """The one statement `window_total` runs, to run alone or inside a bigger one."""
     # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
     # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
     first = _ceil_hour(window.lower.at)
@@ -37,11 +50,12 @@ def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) 
     hi_op = "<" if window.upper.strict else "<="
     assert set(equal) <= set(DIMENSIONS), equal
     where_dims = "".join(f" AND {column} = %s" for column in sorted(equal))
+    live_dims = "".join(f" AND {DIMENSIONS[column]} = %s" for column in sorted(equal))
     dim_params = [equal[column] for column in sorted(equal)]
     if last <= first:  # no whole hour inside: count it all live
         sql = (
             "SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) "
-            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{where_dims}"
+            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{live_dims}"
         )
         params = [account_ids, window.lower.at, window.upper.at, *dim_params]
     else:
@@ -50,13 +64,10 @@ def window_total(account_ids: list[int], window: Window, equal: dict[str, str]) 
             f"AND hour >= %s AND hour < %s{where_dims}) + "
             "(SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) AND ("
             f"(end_time {lo_op} %s AND end_time < %s) OR "
-            f"(end_time >= %s AND end_time {hi_op} %s)){where_dims})"
+            f"(end_time >= %s AND end_time {hi_op} %s)){live_dims})"
         )
         params = [
             account_ids, first, last, *dim_params,
             account_ids, window.lower.at, first, last, window.upper.at, *dim_params,
         ]  # fmt: skip
-    # The database the router reads calls from (a replica inside cdrapi.replicas.read).
-    with connections[router.db_for_read(Call)].cursor() as cur:
-        cur.execute(sql, params)
-        return int(cur.fetchone()[0])
+    return sql, params

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from accounts.models import Account, AccountNode, nodes_below
 from calls.query.errors import NotFound, QueryError
 
@@ -33,7 +35,7 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
     """Plivo: the account named in the path (the caller or below it) and its subtree,
     optionally narrowed to one `subaccount`. Anything else is the same 404 whether or not
     the account exists (docs/plivo.md, "Who sees what")."""
-    tree = Account.objects.subtree(caller.pk)
+    tree = subtree_of(caller)
     path = next((node for node in tree if node.auth_id == auth_id), None)
     if path is None:
         raise NotFound(ACCOUNT_NOT_FOUND, "auth_id")
@@ -60,5 +62,17 @@ def for_token(account: Account, *, descendants: bool) -> Scope:
     node = AccountNode(account.pk, account.auth_id, account.parent_id, account.timezone,
                        str(account.partner_sid))  # fmt: skip
     if descendants:
-        return Scope(tuple(Account.objects.subtree(account.pk)), node)
+        return Scope(tuple(subtree_of(account)), node)
     return Scope((node,), node)
+
+
+def subtree_of(account: Account) -> list[AccountNode]:
+    """The account's tree, read once per authenticated credential: the account object
+    comes from the credential cache (calls/access/credential_cache.py) for its lifetime,
+    and keeps the tree with it; with the cache off, read on every request."""
+    if settings.CREDENTIAL_CACHE_SECONDS <= 0:
+        return Account.objects.subtree(account.pk)
+    tree = account.__dict__.get("_subtree")
+    if tree is None:
+        tree = account.__dict__["_subtree"] = Account.objects.subtree(account.pk)
+    return tree

@@ -9,16 +9,23 @@ from calls.store import hour_counts as counts
 
 
 def counted() -> dict:
-    """(account_id, hour, product, direction) -> calls, every row of the count table (zeros
-    too)."""
+    """(account_id, hour, product, direction, answered) -> calls, every row of the count
+    table (zeros too)."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT account_id, hour, product, call_direction, calls FROM {counts.TABLE}")
-        return {(a, h, p, d): n for a, h, p, d, n in cur.fetchall()}
+        cur.execute(
+            f"SELECT account_id, hour, product, call_direction, answered, calls FROM {counts.TABLE}"
+        )
+        return {(a, h, p, d, ans): n for a, h, p, d, ans, n in cur.fetchall()}
 
 
 def live() -> dict:
     """The same, tallied in Python from every stored call."""
-    rows = Call.objects.values_list("account_id", "end_time", "product", "call_direction")
+    rows = Call.objects.values_list(
+        "account_id", "end_time", "product", "call_direction", "bill_duration"
+    )
     return dict(
-        Counter((a, t.replace(minute=0, second=0, microsecond=0), p, d) for a, t, p, d in rows)
+        Counter(
+            (a, t.replace(minute=0, second=0, microsecond=0), p, d, bill > 0)
+            for a, t, p, d, bill in rows
+        )
     )

@@ -246,8 +246,9 @@ def _drift(main_account):
         "WHERE hour > now() - interval '20 days' ORDER BY 1 DESC, 2 DESC LIMIT 1)"
     )
     _sql(
-        f"INSERT INTO {counts.TABLE} (account_id, hour, call_direction, calls, product) "
-        "VALUES (%s, date_trunc('hour', now()) - interval '30 hours', 'inbound', 0, 'zentrunk') "
+        f"INSERT INTO {counts.TABLE} (account_id, hour, call_direction, calls, product, "
+        "answered) VALUES (%s, date_trunc('hour', now()) - interval '30 hours', 'inbound', 0, "
+        "'zentrunk', false) "
         "ON CONFLICT DO NOTHING",
         [main_account.pk],
     )

@@ -86,8 +86,9 @@ def test_purge_leaves_the_hour_counts_equal_to_a_live_tally(aged):
 def test_purge_trims_counts_left_behind_before_the_line(aged, main_account):
     with connection.cursor() as cur:  # what purges before migration 0006 left, and a zero row
         cur.execute(
-            f"INSERT INTO {counts.TABLE} (account_id, hour, call_direction, calls, product) "
-            "VALUES (%s, %s, 'inbound', 7, 'zentrunk'), (%s, %s, 'inbound', 0, 'zentrunk')",
+            f"INSERT INTO {counts.TABLE} (account_id, hour, call_direction, calls, product, "
+            "answered) VALUES (%s, %s, 'inbound', 7, 'zentrunk', true), "
+            "(%s, %s, 'inbound', 0, 'zentrunk', true)",
             [main_account.pk, LINE - timedelta(days=30), main_account.pk, NOW - timedelta(days=2)],
         )
     call_purge(now=NOW)

@@ -333,3 +333,16 @@ def test_parallel_workers_store_the_same_calls_as_one(main_account, other_accoun
         == 3000
     )
     assert set(Call.objects.values_list("call_uuid", "end_time", "bill_duration")) == one
+
+
+def test_a_profile_seed_keeps_the_customers_across_seeds():
+    """More calls of the same customers (the benchmark grows its table so): another seed,
+    new calls, the same products, own numbers and trunks."""
+    ids = list(range(1, 41))
+    first = CallGenerator(account_ids=ids, seed=1, profile_seed=1)
+    second = CallGenerator(account_ids=ids, seed=2, profile_seed=1)
+    other = CallGenerator(account_ids=ids, seed=2)
+    assert second.products == first.products and second.own_numbers == first.own_numbers
+    assert second.trunks == first.trunks
+    assert (other.products, other.own_numbers) != (first.products, first.own_numbers)
+    assert {r[0] for r in first.chunk(0, 50, 1)}.isdisjoint(r[0] for r in second.chunk(0, 50, 1))

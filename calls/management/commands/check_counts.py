@@ -43,7 +43,8 @@ class Command(BaseCommand):
         for d in found[:SHOWN]:
             who = auth_ids.get(d.account_id, f"account #{d.account_id}")
             self.stdout.write(
-                f"{who} {d.hour:%Y-%m-%d %H}:00 UTC {d.product} {d.call_direction}: "
+                f"{who} {d.hour:%Y-%m-%d %H}:00 UTC {d.product} {d.call_direction} "
+                f"{'answered' if d.answered else 'unanswered'}: "
                 f"counted {d.counted}, live {d.live}"
             )
         if len(found) > SHOWN:

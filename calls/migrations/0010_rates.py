@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("calls", "0008_call_products"),
+        ("calls", "0009_speed"),
     ]
 
     operations = [

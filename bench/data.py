@@ -1,0 +1,173 @@
+"""The benchmark's data and write speeds: growing the table, seed against a plain COPY,
+import, purge.
+
+The table grows in steps (1M, 3M, 10M, optionally 30M) so the same table is measured at
+each size. After each step it is vacuumed: COPY leaves the visibility map unset, and the
+index-only counts (migration 0009) read the heap for every page the map does not mark
+all-visible; in production autovacuum does this (README, "Performance").
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+SEED_WORKERS = 2
+PROFILE = 1  # every step's calls are the same customers' (products, numbers, trunks)
+
+
+def estimate_rows() -> int:
+    """The planner's row estimate (counting 10M rows takes seconds)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT coalesce(sum(c.reltuples), 0)::bigint FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'calls_call'::regclass"
+            " AND c.reltuples > 0"
+        )
+        return int(cur.fetchone()[0])
+
+
+def accounts(count: int) -> tuple[list[int], list[float]]:
+    from calls.bulk.seed import seed_accounts
+
+    return seed_accounts(count=count, seed=1)
+
+
+def truncate() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE calls_call")
+
+
+def grow(ids: list[int], weights: list[float], rows: int, step: int) -> float:
+    """Add `rows` calls (seed `step`: new uuids, the same accounts and 90 days); vacuum;
+    return rows/s of the seed alone."""
+    from calls.bulk.seed import call_seed
+
+    start = time.perf_counter()
+    call_seed(account_ids=ids, weights=weights, count=rows, seed=step, profile_seed=PROFILE,
+              workers=SEED_WORKERS, now=_today())  # fmt: skip
+    elapsed = time.perf_counter() - start
+    vacuum()
+    return rows / elapsed
+
+
+def vacuum() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE calls_call")
+        cur.execute("VACUUM ANALYZE calls_hour_count")
+
+
+def _today() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def seed_against_copy(ids: list[int], weights: list[float], rows: int = 200_000) -> dict:
+    """Seed `rows` new calls, and COPY the very same rows (made beforehand, already in COPY
+    text) into the same indexed table, with its triggers, in one session: the server's
+    ceiling. The COPY is rolled back; the seeded rows are deleted afterwards."""
+    from django.db import connection, transaction
+
+    from calls.bulk.synthetic import COLUMNS, CallGenerator
+    from calls.store import partitions
+
+    now = _today()
+    generator = CallGenerator(account_ids=ids, weights=weights, seed=990, now=now,
+                              profile_seed=PROFILE)  # fmt: skip
+    made = list(generator.rows(rows))
+    partitions.ensure_for_range(now - timedelta(days=90), now)
+    buffer = io.BytesIO()
+    sql = f"COPY calls_call ({', '.join(COLUMNS)}) FROM STDIN"
+    with transaction.atomic():
+        with connection.cursor() as cur:  # the rows in COPY text, made untimed
+            cur.execute("CREATE TEMP TABLE bench_format (LIKE calls_call)")
+            with cur.cursor.copy(f"COPY bench_format ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+                for row in made:
+                    cp.write_row(row)
+            with cur.cursor.copy(
+                f"COPY bench_format ({', '.join(COLUMNS)}) TO STDOUT"
+            ) as cp:  # fmt: skip
+                for block in cp:
+                    buffer.write(block)
+            cur.execute("DROP TABLE bench_format")
+        sid = transaction.savepoint()
+        start = time.perf_counter()
+        with connection.cursor() as cur, cur.cursor.copy(sql) as cp:
+            data = buffer.getvalue()
+            for at in range(0, len(data), 1 << 20):
+                cp.write(data[at : at + (1 << 20)])
+        copy_elapsed = time.perf_counter() - start
+        transaction.savepoint_rollback(sid)
+    from calls.bulk.seed import call_seed
+
+    start = time.perf_counter()
+    call_seed(account_ids=ids, weights=weights, count=rows, seed=990, profile_seed=PROFILE,
+              workers=SEED_WORKERS, now=now)  # fmt: skip
+    seed_elapsed = time.perf_counter() - start
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM calls_call WHERE call_uuid = ANY(%s)", [[r[0] for r in made]])
+    vacuum()
+    return {"rows": rows, "copy": rows / copy_elapsed, "seed": rows / seed_elapsed}
+
+
+def import_speed(account, rows: int = 100_000) -> dict:
+    """Import `rows` Plivo JSONL records (the big account's calls under new uuids) into a
+    fresh account; delete them afterwards."""
+    from django.db import connection
+
+    from accounts.services import account_create
+    from calls.bulk.imports import call_import
+    from calls.bulk.readers import read_jsonl
+    from calls.models import Call
+    from calls.plivo.serialize import COLUMNS, call_objects
+
+    target = account_create(name="bench import target").account
+    found = list(Call.objects.filter(account=account).values_list(*COLUMNS)[:rows])
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        for obj in call_objects(found, zone_name="UTC", base_uri="/"):
+            obj["call_uuid"] = str(uuid.uuid4())
+            handle.write(json.dumps(obj) + "\n")
+    start = time.perf_counter()
+    with open(handle.name) as lines:
+        summary = call_import(records=read_jsonl(lines), account=target)
+    elapsed = time.perf_counter() - start
+    with connection.cursor() as cur:  # leave the benchmark data as it was
+        cur.execute("DELETE FROM calls_call WHERE account_id = %s", [target.pk])
+    os.unlink(handle.name)
+    return {"rows": summary.stored, "rate": summary.stored / elapsed}
+
+
+def purge_speed() -> str:
+    """Purge the oldest day (dropping a partition if one falls wholly past the line),
+    inside a transaction that is rolled back, so the data stays."""
+    from django.db import transaction
+
+    from calls.bulk.purge import call_purge
+
+    class Rollback(Exception):
+        pass
+
+    result = {}
+    try:
+        with transaction.atomic():
+            start = time.perf_counter()
+            report = call_purge(now=datetime.now(UTC) + timedelta(days=1))
+            result["elapsed"] = time.perf_counter() - start
+            result["report"] = report
+            raise Rollback
+    except Rollback:
+        pass
+    report = result["report"]
+    return (f"{result['elapsed']:.2f} s for one day ({report.rows:,} rows: "
+            f"{len(report.partitions)} partition(s) dropped, {report.rows_deleted:,} deleted "
+            "in batches; rolled back)")  # fmt: skip
