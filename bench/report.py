@@ -22,16 +22,7 @@ def print_all(*, rows, args, growth, results, floors, ceiling, seed_copy, import
           "latencies in ms\n")  # fmt: skip
     if growth:
         print_growth(growth)
-    print("### Write speeds\n")
-    print(f"- seed: {seed_copy['seed']:,.0f} rows/s (2 workers) against a plain COPY of the "
-          f"same {seed_copy['rows']:,} rows into the same indexed table: "
-          f"{seed_copy['copy']:,.0f} rows/s, so {seed_copy['seed'] / seed_copy['copy']:.0%} "
-          "(target >= 70%)")  # fmt: skip
-    print(f"- import: {imported['rate']:,.0f} rows/s ({imported['rows']:,} Plivo JSONL records; "
-          "target >= 50,000)")  # fmt: skip
-    for name, figure in writes:
-        print(f"- {name}: {figure}")
-    print(f"- purge: {purge}\n")
+    print_writes(seed_copy=seed_copy, imported=imported, writes=writes, purge=purge)
     print_scenarios(results, floors)
     default = results[DEFAULT]
     share = default[2]["rps"] / ceiling["rps"] if ceiling["rps"] else float("nan")
@@ -91,3 +82,16 @@ def print_targets(results) -> None:
                                                             if slow else ""))  # fmt: skip
     print("Scenarios with a 503: " + ("; ".join(unavailable) or "none"))
     print("Ratios under target: " + ("; ".join(low) or "none"))
+
+
+def print_writes(*, seed_copy, imported, writes, purge) -> None:
+    print("### Write speeds\n")
+    print(f"- seed: {seed_copy['seed']:,.0f} rows/s (2 workers) against a plain COPY of the "
+          f"same {seed_copy['rows']:,} rows into the same indexed table: "
+          f"{seed_copy['copy']:,.0f} rows/s, so {seed_copy['seed'] / seed_copy['copy']:.0%} "
+          "(target >= 70%)")  # fmt: skip
+    print(f"- import: {imported['rate']:,.0f} rows/s ({imported['rows']:,} Plivo JSONL records; "
+          "target >= 50,000)")  # fmt: skip
+    for name, figure in writes:
+        print(f"- {name}: {figure}")
+    print(f"- purge: {purge}\n")

@@ -6,7 +6,8 @@
 
 1. Growth: the table is grown to each step then to --rows (30M too with --with-30m);
    at each size the default list, the 30-day window and the worst filters are timed.
-2. Write speeds: seed against a plain COPY of the same rows, import, (ingest: the lead's).
+2. Write speeds: seed against a plain COPY of the same rows, import, ingest (FreeSWITCH
+   posts, batches, visibility) and the RabbitMQ consumer (--writes-only: stop here).
 3. Every scenario (bench/scenarios.py) at concurrency 1 and 8, its SQL floor (the
    statements that request runs, timed directly), the textbook peer at 8, our ratio,
    503s; the stack's ceiling (/healthz through the same middleware) and our share of it.
@@ -42,6 +43,9 @@ def parse_args() -> argparse.Namespace:
         help="sizes measured on the way to --rows (comma-separated)",
     )
     parser.add_argument("--with-30m", action="store_true", help="grow on to 30M rows too")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="the write speeds alone (no read scenarios)"
+    )
     parser.add_argument("--fresh", action="store_true", help="rebuild even if the rows are there")
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument(
@@ -177,6 +181,29 @@ def measure_growth(args, ids, weights, sizes) -> list[tuple[int, float, dict]]:
     return out
 
 
+def ingest_writes() -> list[tuple[str, str]]:
+    """The write side (#16): FreeSWITCH posts, the batch endpoint, visibility and the
+    RabbitMQ consumer, each under an account of its own whose calls are deleted after,
+    so the read scenarios see the same table."""
+    from accounts.models import Account
+    from accounts.services import account_create, token_create
+    from bench.consumer import _forget, consumer_rows
+    from bench.ingest import ingest_rows
+
+    log("ingest: posts, batches, visibility, consumer")
+    name = "ingest bench"
+    account = Account.objects.filter(name=name, parent=None).first()
+    account = account or account_create(name=name).account
+    secret = token_create(account=account, scopes=["calls.write"], name="bench").secret
+    server = Server()
+    try:
+        rows = ingest_rows(server.base, (account.auth_id, secret))
+    finally:
+        server.stop()
+        _forget(account)
+    return rows + consumer_rows()
+
+
 def _fixture():
     from bench.scenarios import Fixture
 
@@ -205,10 +232,11 @@ def main() -> None:
     seed_copy = data.seed_against_copy(ids, weights, min(200_000, max(20_000, target // 10)))
     fx = _fixture()  # after the writes: its samples must be calls that stay
     imported = data.import_speed(fx.big, min(100_000, max(10_000, target // 10)))
-    # ---- ingest (#16): the lead calls bench/ingest.py's ingest_rows(base_url, auth) and
-    # bench/consumer.py's consumer_rows() here after the merge; their rows join `writes`.
-    writes: list[tuple[str, str]] = []
-    # ---- end of the ingest place
+    writes = ingest_writes()
+    if args.writes_only:
+        report.print_writes(seed_copy=seed_copy, imported=imported, writes=writes,
+                            purge=data.purge_speed())  # fmt: skip
+        return
     from bench.scenarios import all_scenarios
 
     now = datetime.now(UTC)
