@@ -137,10 +137,14 @@ class CallQuery:
             fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
             converters = compiler.get_converters(fields)
             with connections[alias].cursor() as cur:
+                # The page is read only when the total reaches it (LIMIT 0 reads nothing):
+                # a filter that matches nothing must not walk the whole window for a page.
+                # MATERIALIZED: the total is computed once, not inlined into that LIMIT.
                 cur.execute(
-                    f"SELECT t.n, p.* FROM (SELECT ({total_sql}) AS n) t "
-                    f"LEFT JOIN LATERAL ({page_sql}) p ON true",
-                    [*total_params, *page_params],
+                    f"WITH t AS MATERIALIZED (SELECT ({total_sql}) AS n) SELECT t.n, p.* FROM t "
+                    f"LEFT JOIN LATERAL (SELECT * FROM ({page_sql}) page "
+                    "LIMIT CASE WHEN t.n > %s THEN NULL ELSE 0 END) p ON true",
+                    [*total_params, *page_params, offset],
                 )
                 fetched = cur.fetchall()
             total = int(fetched[0][0])

@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.renderers import JSONRenderer
@@ -189,3 +190,25 @@ def test_the_renderer_writes_what_drf_writes(mixed_calls, main_account, plivo):
     assert response.content == JSONRenderer().render(response.json())
     detail = plivo(main_account, uuid=mixed_calls[0].call_uuid)
     assert detail.content == JSONRenderer().render(detail.json())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+@pytest.mark.parametrize("query", ["bill_duration=99999", "offset=40"])
+def test_a_page_past_the_total_is_never_read(main_account, query):
+    """A filter that matches nothing (or an offset past the end) answers from the total
+    alone: the page's scan, which would walk the whole window, is never executed."""
+    CallFactory.create_batch(3, account=main_account)
+    with CaptureQueriesContext(connection) as ctx:
+        answer = Client().get(
+            f"/v1/Account/{main_account.auth_id}/Zentrunk/Call/?{query}", **basic(main_account)
+        )
+    assert answer.status_code == 200
+    assert answer.json()["objects"] == []
+    assert answer.json()["meta"]["total_count"] == (0 if "bill" in query else 3)
+    statement = next(q["sql"] for q in ctx.captured_queries if "LATERAL" in q["sql"])
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) " + statement)
+        plan = cur.fetchone()[0][0]["Plan"]
+    page = next(p for p in plan["Plans"] if p.get("Parent Relationship") == "Inner")
+    assert page["Actual Loops"] == 1 and page["Actual Rows"] == 0
+    assert all(node.get("Actual Loops", 0) == 0 for node in page.get("Plans", []))
