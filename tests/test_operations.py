@@ -63,6 +63,7 @@ def test_an_unreachable_database_is_a_503_and_the_service_recovers(bearer, caplo
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_statement_cut_by_the_timeout_is_a_503(main_account, monkeypatch):
+    CallFactory(account=main_account, product="voice")  # a total: the page is read, sleeps
     original = core._visible
 
     def slow(scope):
