@@ -83,6 +83,13 @@ class IngestView(APIView):
         count_rejected(self.fmt)
         raise IngestError(status, reason)
 
+    def documents(self, request: Request, what: str) -> list:
+        """The body's JSON documents (an object, an array or JSON lines); unreadable: 400."""
+        try:
+            return bodies.documents(self.body(request), request.content_type or "")
+        except RecordError as exc:
+            self.refuse(400, f"{what} cannot be read: {exc}")
+
     def single(self, request: Request, document: Any, product: str | None) -> Response:
         """Store one switch document: the whole answer is its outcome."""
         (outcome,) = store_documents(self.fmt, [document], account=request.user, product=product)
@@ -124,11 +131,7 @@ class KamailioView(IngestView):
 
     def post(self, request: Request) -> Response:
         product = self.product(request)
-        body = self.body(request)
-        try:
-            documents = bodies.documents(body, request.content_type or "")
-        except RecordError as exc:
-            return self.refuse(400, f"The CDR cannot be read: {exc}")
+        documents = self.documents(request, "The CDR")
         if len(documents) == 1:
             if isinstance(documents[0], RecordError):
                 return self.refuse(400, f"The CDR cannot be read: {documents[0]}")
@@ -145,12 +148,7 @@ class BatchView(IngestView):
 
     def post(self, request: Request) -> Response:
         product = self.product(request)
-        body = self.body(request)
-        try:
-            documents = bodies.documents(body, request.content_type or "")
-        except RecordError as exc:
-            return self.refuse(400, f"The body cannot be read: {exc}")
-        return many(request, self.fmt, documents, product)
+        return many(request, self.fmt, self.documents(request, "The body"), product)
 
 
 def many(request: Request, fmt: Format, documents: list, product: str | None) -> Response:
