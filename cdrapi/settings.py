@@ -222,6 +222,9 @@ THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
 # database again (0: every request asks). Revocation, rotation and deactivation take
 # effect within this time (README, "Performance").
 CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 5, minimum=0)
+# Remember per-hour counts of the filters asked for (calls/store/count_memo.py), so a
+# filtered total over 30 days reads remembered hours, not ~1M index entries (PostgreSQL).
+COUNT_MEMO = env_bool("COUNT_MEMO", True)
 # Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
 # URL, shared by every worker and host; without, in each worker's memory (the default
 # cache below). Redis unreachable: each worker counts alone until it answers again.

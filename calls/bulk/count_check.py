@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from calls.store import count_memo
 from calls.store.hour_counts import ANSWERED_OF, DAY, HOUR_OF, KEY, TABLE
 
 
@@ -93,10 +94,15 @@ def check(
 ) -> Iterator[Difference]:
     """Compare the count table with live counts from `since` on, a day at a time; yield
     each difference. With `repair`, each day's differences are fixed in that day's own
-    short transaction (never one long lock over the whole table)."""
+    short transaction (never one long lock over the whole table), and every remembered
+    filter count is forgotten (calls/store/count_memo.py)."""
+    repaired = False
     for lo, hi in _batches(since, now or datetime.now(UTC)):
         with transaction.atomic():
             found = _compare(lo, hi)
             if repair and found:
                 _repair(found)
+                repaired = True
         yield from found
+    if repaired:  # what drifted may have changed calls unseen: remembered counts too
+        count_memo.clear()

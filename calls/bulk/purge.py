@@ -14,7 +14,7 @@ from django.db import connection
 
 from calls.bulk.progress import Progress
 from calls.models import Call
-from calls.store import hour_counts, keys, locks, partitions
+from calls.store import count_memo, hour_counts, keys, locks, partitions
 
 
 @dataclass
@@ -106,6 +106,7 @@ def purge_steps(
             # Nothing is left of the hours before the line: forget them (this also clears
             # what a hand-made DETACH, or a purge before migration 0006, left behind).
             yield f"trimmed {hour_counts.trim(cutoff)} hour counts"
+            yield f"trimmed {count_memo.trim(cutoff)} remembered filter counts"
     else:
         yield from _delete_in_batches(report, Call._meta.db_table, batch_size, progress)
 

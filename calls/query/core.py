@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, connections, router
 from django.db.models import Expression, Q, QuerySet
 
@@ -106,12 +108,13 @@ class CallQuery:
         return replicas.read(found.first)
 
     def total(self) -> int:
-        """Exact. From the hourly counts when only the window and equalities on their
-        dimensions (product, direction, answered or not) restrict the calls, the common
-        and the costly case; else a plain COUNT (index-only on PostgreSQL: migration
-        0009)."""
+        """Exact, and on PostgreSQL without reading the window where it can: from the
+        hourly counts when only the window and their dimensions (product, direction,
+        answered or not) restrict the calls, else from the remembered filter counts
+        (calls/store/count_memo.py); a plain COUNT without a window or elsewhere."""
         if connection.vendor != "postgresql":
             return replicas.read(self.queryset.count)
+        self._remember()
 
         def run() -> int:
             sql, params = self._total_sql()
@@ -128,6 +131,7 @@ class CallQuery:
         if connection.vendor != "postgresql":
             return self.offset_page(offset=offset, limit=limit), self.total()
         page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
+        self._remember()
 
         def run() -> tuple[list[tuple], int]:
             alias = router.db_for_read(Call)
@@ -156,18 +160,45 @@ class CallQuery:
         rows, total = replicas.read(run)
         return Page(rows[:limit], len(rows) > limit), total
 
+    def _counted_window(self) -> Window | None:
+        """The window cut at the retention line (the count tables know no retention), or
+        None when it lies wholly before it (nothing to count)."""
+        line = retention_line()
+        window = self.window
+        if window.lower.at < line:
+            window = Window(Bound(line, False), window.upper)
+        return None if window.upper.at < line else window
+
+    @cached_property
+    def _remembered_filter(self) -> counts.Filter | None:
+        """The conditions as a Filter, when the remembered counts are to answer the total:
+        a window, conditions the hourly counts cannot answer, on the call's own columns."""
+        if (self.window is None or not counts.memo_enabled()
+                or _countable(self.conditions) is not None):  # fmt: skip
+            return None
+        return _filter(self.conditions)
+
+    def _remember(self) -> None:
+        flt = self._remembered_filter
+        window = self._counted_window() if flt is not None else None
+        if window is not None:
+            counts.remember_safely(self.scope.account_ids, window, flt)
+
     def _total_sql(self) -> tuple[str, list]:
-        """The statement giving the exact total (PostgreSQL): the hourly counts where they
-        can answer, else a COUNT of the filtered calls."""
+        """The statement giving the exact total (PostgreSQL): the hourly counts or the
+        remembered counts where they can answer, else a COUNT of the filtered calls."""
         equal = _countable(self.conditions)
         if self.window is not None and equal is not None and counts.enabled():
-            line = retention_line()  # the counts know no retention: cut the window at it
-            window = self.window
-            if window.lower.at < line:
-                window = Window(Bound(line, False), window.upper)
-            if window.upper.at < line:
+            window = self._counted_window()
+            if window is None:
                 return "SELECT 0", []
             return counts.window_total_sql(self.scope.account_ids, window, equal)
+        flt = self._remembered_filter
+        if flt is not None:
+            window = self._counted_window()
+            if window is None:
+                return "SELECT 0", []
+            return counts.remembered_total_sql(self.scope.account_ids, window, flt)
         keys = self.queryset.order_by().values_list("call_uuid")
         sql, params = keys.query.get_compiler(using=router.db_for_read(Call)).as_sql()
         return f"SELECT count(*) FROM ({sql}) keys", list(params)
@@ -207,6 +238,23 @@ def _visible(scope: Scope) -> QuerySet:
 # bill_duration conditions that say "answered" (talk time billed) or "not answered".
 _ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
              ("lt", 1): False}  # fmt: skip
+
+
+def _filter(conditions: tuple[Condition, ...]) -> counts.Filter | None:
+    """The conditions as SQL on calls_call's own columns (None if they need a join or
+    match nothing or everything: the plain COUNT answers those)."""
+    queryset = Call.objects.all()
+    for number, condition in enumerate(conditions):
+        queryset = condition.apply(queryset, number)
+    query = queryset.query
+    if len(query.alias_map) != 1:
+        return None
+    compiler = query.get_compiler(using=router.db_for_read(Call))
+    try:
+        where, params = compiler.compile(query.where)
+    except (EmptyResultSet, FullResultSet):
+        return None
+    return counts.Filter(where, tuple(params)) if where else None
 
 
 def _countable(conditions: tuple[Condition, ...]) -> dict[str, object] | None:

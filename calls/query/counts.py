@@ -3,14 +3,22 @@ window summed from the count table, the two partial hours at its edges counted l
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
-from django.db import connection, connections, router
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, router, transaction
 
 from calls.models import Call
 from calls.query.window import Window
+from calls.store import count_memo
 from calls.store.hour_counts import TABLE
 
+_log = logging.getLogger("cdrapi.counts")
 HOUR = timedelta(hours=1)
 # The count table's columns besides account and hour, and what each is of a call row.
 DIMENSIONS = {"product": "product", "call_direction": "call_direction",
@@ -19,6 +27,10 @@ DIMENSIONS = {"product": "product", "call_direction": "call_direction",
 
 def enabled() -> bool:
     return connection.vendor == "postgresql"
+
+
+def memo_enabled() -> bool:
+    return enabled() and settings.COUNT_MEMO
 
 
 def _ceil_hour(moment: datetime) -> datetime:
@@ -36,38 +48,169 @@ def window_total(account_ids: list[int], window: Window, equal: dict[str, object
         return int(cur.fetchone()[0])
 
 
+def _whole_hours(window: Window) -> tuple[datetime, datetime]:
+    """[first, last): the hour buckets wholly inside the window (empty when last <= first).
+
+    A strict lower bound sitting exactly on an hour excludes that instant, which its
+    bucket [h, h+1h) counts: start one later."""
+    first = _ceil_hour(window.lower.at)
+    if window.lower.strict and first == window.lower.at:
+        first += HOUR
+    return first, window.upper.at.replace(minute=0, second=0, microsecond=0)
+
+
+def _live_sql(
+    account_ids: list[int], window: Window, hours: tuple[datetime, datetime] | None,
+    where: str, params: list,
+) -> tuple[str, list]:  # fmt: skip
+    """A live COUNT of the calls matching `where`: in the whole window when `hours` is
+    None, else in its parts outside [first, last) (the partial hours at its edges)."""
+    lo_op = ">" if window.lower.strict else ">="
+    hi_op = "<" if window.upper.strict else "<="
+    if hours is None:
+        span = f"end_time {lo_op} %s AND end_time {hi_op} %s"
+        span_params = [window.lower.at, window.upper.at]
+    else:
+        span = (f"((end_time {lo_op} %s AND end_time < %s) OR "
+                f"(end_time >= %s AND end_time {hi_op} %s))")  # fmt: skip
+        span_params = [window.lower.at, hours[0], hours[1], window.upper.at]
+    sql = f"SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) AND {span}{where}"
+    return sql, [account_ids, *span_params, *params]
+
+
 def window_total_sql(
     account_ids: list[int], window: Window, equal: dict[str, object]
 ) -> tuple[str, list]:
     """The one statement `window_total` runs, to run alone or inside a bigger one."""
-    # The first hour bucket wholly inside the window. A strict lower bound sitting exactly
-    # on an hour excludes that instant, which its bucket [h, h+1h) counts: start one later.
-    first = _ceil_hour(window.lower.at)
-    if window.lower.strict and first == window.lower.at:
-        first += HOUR
-    last = window.upper.at.replace(minute=0, second=0, microsecond=0)  # end of whole hours
-    lo_op = ">" if window.lower.strict else ">="
-    hi_op = "<" if window.upper.strict else "<="
     assert set(equal) <= set(DIMENSIONS), equal
     where_dims = "".join(f" AND {column} = %s" for column in sorted(equal))
     live_dims = "".join(f" AND {DIMENSIONS[column]} = %s" for column in sorted(equal))
     dim_params = [equal[column] for column in sorted(equal)]
+    first, last = _whole_hours(window)
     if last <= first:  # no whole hour inside: count it all live
-        sql = (
-            "SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) "
-            f"AND end_time {lo_op} %s AND end_time {hi_op} %s{live_dims}"
+        return _live_sql(account_ids, window, None, live_dims, dim_params)
+    edges, edge_params = _live_sql(account_ids, window, (first, last), live_dims, dim_params)
+    sql = (
+        f"SELECT (SELECT coalesce(sum(calls), 0) FROM {TABLE} WHERE account_id = ANY(%s) "
+        f"AND hour >= %s AND hour < %s{where_dims}) + ({edges})"
+    )
+    return sql, [account_ids, first, last, *dim_params, *edge_params]
+
+
+# Remembered filter counts (calls/store/count_memo.py): any filter, exact.
+
+# Calls counted per statement when remembering: each statement stays far below the API's
+# statement timeout (about 15-30 ms for 50k calls read index-only), so a first 30-day
+# total is taken in steps that each finish, and what a step remembered is kept.
+REMEMBER_BATCH_CALLS = 50_000
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter as SQL on calls_call's own columns, and the key its counts are kept by."""
+
+    where: str
+    params: tuple
+
+    @property
+    def key(self) -> UUID:
+        text = f"{self.where}\x00{self.params!r}".encode()
+        return UUID(bytes=hashlib.blake2b(text, digest_size=16).digest())
+
+
+def _hours_sql(hours: str, flt: Filter) -> str:
+    """FROM ... giving each (account, hour) of `hours` (SQL selecting account_id, hour)
+    with its signature now and what is remembered of it for this filter."""
+    return f"""FROM (SELECT account_id, hour, sum(calls) AS total FROM {TABLE}
+            WHERE {hours} GROUP BY 1, 2) t
+        LEFT JOIN {count_memo.MEMO} m ON m.account_id = t.account_id
+            AND m.filter_key = '{flt.key}' AND m.hour = t.hour
+        LEFT JOIN {count_memo.EPOCH} e ON e.account_id = t.account_id AND e.hour = t.hour"""
+
+
+_FRESH = "m.total = t.total AND m.epoch = coalesce(e.epoch, 0)"
+
+
+def _hour_count_sql(flt: Filter) -> str:
+    """The live count of the filter's calls in the hour of `t` (an index range scan)."""
+    return ("(SELECT count(*) FROM calls_call WHERE calls_call.account_id = t.account_id "
+            "AND calls_call.end_time >= t.hour AND calls_call.end_time < t.hour + interval "
+            f"'1 hour' AND ({flt.where}))")  # fmt: skip
+
+
+def remembered_total_sql(account_ids: list[int], window: Window, flt: Filter) -> tuple[str, list]:
+    """The exact number of the accounts' calls in the window matching `flt`: remembered
+    hours whose signature is unchanged, the others and the partial edges counted live."""
+    where = f" AND ({flt.where})"
+    first, last = _whole_hours(window)
+    if last <= first:
+        return _live_sql(account_ids, window, None, where, list(flt.params))
+    edges, edge_params = _live_sql(account_ids, window, (first, last), where, list(flt.params))
+    hours = "account_id = ANY(%s) AND hour >= %s AND hour < %s"
+    sql = (
+        f"SELECT (SELECT coalesce(sum(CASE WHEN {_FRESH} THEN m.calls ELSE "
+        f"{_hour_count_sql(flt)} END), 0) {_hours_sql(hours, flt)}) + ({edges})"
+    )
+    return sql, [*flt.params, account_ids, first, last, *edge_params]
+
+
+def remember(account_ids: list[int], window: Window, flt: Filter) -> int:
+    """Count and remember, on the primary, the window's whole hours whose memory of `flt`
+    is missing or stale; return how many hours were counted.
+
+    In statements of about REMEMBER_BATCH_CALLS calls, each committed on its own, so what
+    one remembered stays if a later one fails. A count and the signature it is kept with
+    are read in one statement, so from one snapshot."""
+    first, last = _whole_hours(window)
+    if last <= first:
+        return 0
+    hours = "account_id = ANY(%s) AND hour >= %s AND hour < %s"
+    with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
+        cur.execute(
+            f"SELECT t.account_id, t.hour, t.total {_hours_sql(hours, flt)} "
+            f"WHERE m.account_id IS NULL OR NOT ({_FRESH}) ORDER BY t.hour DESC",
+            [account_ids, first, last],
         )
-        params = [account_ids, window.lower.at, window.upper.at, *dim_params]
-    else:
-        sql = (
-            f"SELECT (SELECT coalesce(sum(calls), 0) FROM {TABLE} WHERE account_id = ANY(%s) "
-            f"AND hour >= %s AND hour < %s{where_dims}) + "
-            "(SELECT count(*) FROM calls_call WHERE account_id = ANY(%s) AND ("
-            f"(end_time {lo_op} %s AND end_time < %s) OR "
-            f"(end_time >= %s AND end_time {hi_op} %s)){live_dims})"
-        )
-        params = [
-            account_ids, first, last, *dim_params,
-            account_ids, window.lower.at, first, last, window.upper.at, *dim_params,
-        ]  # fmt: skip
-    return sql, params
+        stale = cur.fetchall()
+    batch: list[tuple[int, datetime]] = []
+    calls = 0
+    for number, (account_id, hour, total) in enumerate(stale, start=1):
+        batch.append((account_id, hour))
+        calls += total
+        if calls >= REMEMBER_BATCH_CALLS or number == len(stale):
+            with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
+                _remember_hours(cur, batch, flt)
+            batch, calls = [], 0
+    return len(stale)
+
+
+def remember_safely(account_ids: list[int], window: Window, flt: Filter) -> None:
+    """`remember`, never failing the request: the total counts stale hours live anyway
+    (a primary that is down while a replica serves reads, a step cut by the timeout)."""
+    try:
+        remember(account_ids, window, flt)
+    except DatabaseError:
+        _log.warning("filter counts not remembered", exc_info=True)
+
+
+def _own_statement():
+    """Outside a transaction a statement commits itself; inside one (a test, a caller's
+    atomic block), a savepoint keeps a failure from spoiling the caller's transaction."""
+    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return transaction.atomic(using=DEFAULT_DB_ALIAS)
+    return nullcontext()
+
+
+def _remember_hours(cur, batch: list[tuple[int, datetime]], flt: Filter) -> None:
+    hours = ("(account_id, hour) IN (SELECT * FROM unnest(%s::bigint[], "
+             "%s::timestamptz[]))")  # fmt: skip
+    cur.execute(
+        f"""INSERT INTO {count_memo.MEMO} AS m
+            (account_id, filter_key, hour, calls, total, epoch)
+        SELECT t.account_id, '{flt.key}'::uuid, t.hour, {_hour_count_sql(flt)}, t.total,
+            coalesce(e.epoch, 0) {_hours_sql(hours, flt)}
+        ORDER BY t.account_id, t.hour
+        ON CONFLICT (account_id, filter_key, hour) DO UPDATE SET calls = EXCLUDED.calls,
+            total = EXCLUDED.total, epoch = EXCLUDED.epoch""",
+        [*flt.params, [a for a, _ in batch], [h for _, h in batch]],
+    )

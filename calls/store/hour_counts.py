@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from calls.store import count_memo
+
 TABLE = "calls_hour_count"
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -72,21 +74,45 @@ def _function(name: str, body: list[str]) -> str:
         LANGUAGE plpgsql AS $$ BEGIN {statements} RETURN NULL; END $$"""
 
 
-def _functions_sql(key: tuple[str, ...] = tuple(_KEY_OF)) -> list[str]:
-    """The trigger functions (and purge's `forget`), writing a count table of this key."""
+def _functions_sql(key: tuple[str, ...] = tuple(_KEY_OF), memo: bool = False) -> list[str]:
+    """The trigger functions (and purge's `forget`), writing a count table of this key;
+    with `memo` (migration 0011), keeping the remembered filter counts' signatures too
+    (calls/store/count_memo.py): a DELETE or UPDATE raises its hours' epochs, TRUNCATE and
+    `forget` drop their memories."""
+    bump = (lambda *rels: [count_memo.bump_sql(*rels)]) if memo else (lambda *rels: [])
+    forget_memo = "".join(f"{sql};\n" for sql in count_memo.forget_sql("lo", "hi")) if memo else ""
+    clear_memo = count_memo.CLEAR_SQL if memo else []
+    bump_part = "".join(
+        f"EXECUTE replace($q${sql}$q$, '__part__', part);" for sql in bump("__part__")
+    )
+    forget_body = (
+        f"""LANGUAGE plpgsql AS $$ DECLARE gone bigint; BEGIN {forget_memo}
+            WITH g AS (DELETE FROM {TABLE} WHERE hour >= lo AND hour < hi RETURNING 1)
+            SELECT count(*) INTO gone FROM g; RETURN gone; END $$"""
+        if memo
+        else f"""LANGUAGE sql AS $$
+            WITH gone AS (DELETE FROM {TABLE} WHERE hour >= lo AND hour < hi RETURNING 1)
+            SELECT count(*) FROM gone $$"""
+    )
     return [
         _function("add", [_apply_deltas(("new_rows", 1), key=key)]),
         _function(
-            "remove", [_apply_deltas(("old_rows", -1), key=key), _drop_zeros("old_rows", key)]
+            "remove",
+            [
+                _apply_deltas(("old_rows", -1), key=key),
+                _drop_zeros("old_rows", key),
+                *bump("old_rows"),
+            ],
         ),
         _function(
             "change",
             [
                 _apply_deltas(("new_rows", 1), ("old_rows", -1), key=key),
                 _drop_zeros("old_rows", key),
+                *bump("old_rows", "new_rows"),
             ],
         ),
-        _function("clear", [f"TRUNCATE {TABLE}"]),
+        _function("clear", [f"TRUNCATE {TABLE}", *clear_memo]),
         # TRUNCATE of one partition (also fired, before the table's own, by TRUNCATE
         # calls_call). A bounded partition holds every call of its range, so its hours are
         # forgotten outright; the default partition's calls are subtracted; a detached
@@ -105,18 +131,17 @@ def _functions_sql(key: tuple[str, ...] = tuple(_KEY_OF)) -> list[str]:
                 EXECUTE replace($q${_apply_deltas(("__part__", -1), key=key)}$q$,
                                 '__part__', part);
                 EXECUTE replace($q${_drop_zeros("__part__", key)}$q$, '__part__', part);
+                {bump_part}
             END IF;
             RETURN NULL;
         END $$""",
         # The counts of every hour in [lo, hi): for rows that left without a trigger.
         f"""CREATE OR REPLACE FUNCTION {TABLE}_forget(lo timestamptz, hi timestamptz)
-            RETURNS bigint LANGUAGE sql AS $$
-            WITH gone AS (DELETE FROM {TABLE} WHERE hour >= lo AND hour < hi RETURNING 1)
-            SELECT count(*) FROM gone $$""",
+            RETURNS bigint {forget_body}""",
     ]
 
 
-FUNCTIONS_SQL = _functions_sql()
+_FUNCTIONS_0009 = _functions_sql()
 _FUNCTIONS_0008 = _functions_sql(_KEY_0008)
 
 # Migration 0005's table, as it was made then (the product came with 0008, below). The
@@ -178,9 +203,14 @@ WIDEN_SQL = [
     # 0.7 ms index-only (3M calls). In the key itself, not a second index: COPY into
     # calls_call ran 11% slower with a separate covering index.
     f"ALTER TABLE {TABLE} ADD PRIMARY KEY ({KEY}) INCLUDE (calls)",
-    *FUNCTIONS_SQL,
+    *_FUNCTIONS_0009,
     _REBUILD,
 ]
+# Migration 0011: the functions keep the remembered filter counts' signatures as well.
+FUNCTIONS_SQL = _functions_sql(memo=True)
+MEMO_SQL = [*count_memo.INSTALL_SQL, *FUNCTIONS_SQL]
+UNMEMO_SQL = [*_FUNCTIONS_0009, *count_memo.REMOVE_SQL]
+
 NARROW_SQL = [
     f"DELETE FROM {TABLE}",
     f"ALTER TABLE {TABLE} DROP CONSTRAINT {TABLE}_pkey",

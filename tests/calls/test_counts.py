@@ -20,10 +20,10 @@ from calls.query import counts
 from calls.query.window import Bound, Window
 from calls.store import partitions
 from tests.calls import hour_counts, sessions
+from tests.calls.conftest import NOW
 from tests.factories import AccountFactory, CallFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def _live(ids, window, equal=None) -> int:
@@ -84,17 +84,6 @@ def test_truncating_the_table_clears_the_counts(main_account):
 
 
 # --- every way rows come and go keeps the table equal to a live tally ---------------------
-@pytest.fixture
-def spread(main_account, subaccount):
-    """Calls of two accounts, both directions, over 30 days of partitions, and two in the
-    default partition (before the first partition, and far ahead)."""
-    call_seed(account_ids=[main_account.pk, subaccount.pk], count=600, days=30, seed=7, now=NOW)
-    CallFactory(account=main_account, end_time=datetime(2999, 1, 1, 12, 30, tzinfo=UTC))
-    CallFactory(account=subaccount, end_time=NOW - timedelta(days=400), call_direction="inbound")
-    assert hour_counts.counted() == hour_counts.live()
-    return main_account, subaccount
-
-
 def _some(n: int, rng: random.Random) -> list:
     pks = list(Call.objects.order_by("pk").values_list("pk", flat=True))
     return rng.sample(pks, min(n, len(pks)))
