@@ -130,7 +130,10 @@ def _database(url: str) -> dict:
         timeout_ms = env_int("DB_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
         if COMMAND_PROCESS:
             timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
-        options["options"] = f"-c statement_timeout={timeout_ms}"
+        # No JIT: these are short index-driven statements, and a correlated count's cost
+        # estimate (calls/query/counts.py) made PostgreSQL spend 150 ms compiling a
+        # statement that runs in 4 ms.
+        options["options"] = f"-c statement_timeout={timeout_ms} -c jit=off"
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))
         if DB_POOL:
             options["pool"] = {"min_size": 1, "max_size": env_int("DB_POOL_MAX_SIZE", 4, minimum=1)}
@@ -225,6 +228,9 @@ CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 5, minimum=0)
 # Remember per-hour counts of the filters asked for (calls/store/count_memo.py), so a
 # filtered total over 30 days reads remembered hours, not ~1M index entries (PostgreSQL).
 COUNT_MEMO = env_bool("COUNT_MEMO", True)
+# Seconds a worker skips looking for stale remembered hours of a filter it just brought
+# up to date (one statement saved per request; hours changed meanwhile are counted live).
+COUNT_MEMO_CHECK_SECONDS = env_int("COUNT_MEMO_CHECK_SECONDS", 5, minimum=0)
 # Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
 # URL, shared by every worker and host; without, in each worker's memory (the default
 # cache below). Redis unreachable: each worker counts alone until it answers again.

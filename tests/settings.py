@@ -21,3 +21,4 @@ ALLOWED_HOSTS = ["testserver", "localhost"]  # schemathesis loads the schema at 
 # Credentials are checked on every request here, so a test can revoke one and see it refused
 # at once; tests/api/test_speed_paths.py turns the cache on and tests its lifetime.
 CREDENTIAL_CACHE_SECONDS = 0
+COUNT_MEMO_CHECK_SECONDS = 0  # every request brings the remembered counts up to date

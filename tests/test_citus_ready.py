@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 # `col IN (...)` or `col = ANY(...)`. The key table is distributed by its own key,
 # call_uuid (it cannot be co-located: docs/production.md says what that costs).
 DISTRIBUTED = {"calls_call": "account_id", "calls_hour_count": "account_id",
+               "calls_count_memo": "account_id", "calls_hour_epoch": "account_id",
                "calls_call_key": "call_uuid"}  # fmt: skip
 # Reference tables (copied to every node) need nothing: accounts_account, bearer tokens,
 # hangup causes.

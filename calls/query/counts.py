@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -172,25 +173,49 @@ def remember(account_ids: list[int], window: Window, flt: Filter) -> int:
             [account_ids, first, last],
         )
         stale = cur.fetchall()
-    batch: list[tuple[int, datetime]] = []
-    calls = 0
-    for number, (account_id, hour, total) in enumerate(stale, start=1):
-        batch.append((account_id, hour))
-        calls += total
-        if calls >= REMEMBER_BATCH_CALLS or number == len(stale):
-            with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
-                _remember_hours(cur, batch, flt)
-            batch, calls = [], 0
+    for batch in _runs(stale):
+        with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
+            _remember_hours(cur, batch, flt)
     return len(stale)
 
 
+def _runs(stale: list[tuple[int, datetime, int]]) -> list[list[tuple[int, datetime]]]:
+    """The stale hours (newest first) in batches of about REMEMBER_BATCH_CALLS calls,
+    each a run of adjacent hours: a batch is counted by reading its time range once."""
+    runs: list[list[tuple[int, datetime]]] = []
+    calls = 0
+    for account_id, hour, total in stale:
+        if not runs or calls >= REMEMBER_BATCH_CALLS or runs[-1][-1][1] - hour > HOUR:
+            runs.append([])
+            calls = 0
+        runs[-1].append((account_id, hour))
+        calls += total
+    return runs
+
+
 def remember_safely(account_ids: list[int], window: Window, flt: Filter) -> None:
-    """`remember`, never failing the request: the total counts stale hours live anyway
-    (a primary that is down while a replica serves reads, a step cut by the timeout)."""
+    """`remember`, unless this worker did it for the same filter, accounts and hours in
+    the last COUNT_MEMO_CHECK_SECONDS, and never failing the request: the total counts
+    stale hours live anyway (written meanwhile; a primary that is down while a replica
+    serves reads; a step cut by the timeout)."""
+    seconds = settings.COUNT_MEMO_CHECK_SECONDS
+    key = (flt.key, tuple(account_ids), *_whole_hours(window))
+    now = time.monotonic()
+    if seconds and now - _checked.get(key, -seconds) < seconds:
+        return
     try:
         remember(account_ids, window, flt)
     except DatabaseError:
         _log.warning("filter counts not remembered", exc_info=True)
+        return
+    if len(_checked) >= _CHECKED_MAX:
+        _checked.clear()
+    _checked[key] = now
+
+
+# (filter key, accounts, first hour, last hour) -> when this worker last remembered them.
+_checked: dict[tuple, float] = {}
+_CHECKED_MAX = 10_000
 
 
 def _own_statement():
@@ -202,15 +227,32 @@ def _own_statement():
 
 
 def _remember_hours(cur, batch: list[tuple[int, datetime]], flt: Filter) -> None:
-    hours = ("(account_id, hour) IN (SELECT * FROM unnest(%s::bigint[], "
-             "%s::timestamptz[]))")  # fmt: skip
+    """Count the filter's calls of a run of hours in one pass over its range (grouped by
+    hour, index-only), and remember each with its signature, from the same snapshot."""
+    accounts = sorted({a for a, _ in batch})
+    lo, hi = min(h for _, h in batch), max(h for _, h in batch) + HOUR
+    hours = ("account_id = ANY(%s) AND hour >= %s AND hour < %s AND (account_id, hour) IN "
+             "(SELECT * FROM unnest(%s::bigint[], %s::timestamptz[]))")  # fmt: skip
     cur.execute(
         f"""INSERT INTO {count_memo.MEMO} AS m
             (account_id, filter_key, hour, calls, total, epoch)
-        SELECT t.account_id, '{flt.key}'::uuid, t.hour, {_hour_count_sql(flt)}, t.total,
+        SELECT t.account_id, '{flt.key}'::uuid, t.hour, coalesce(c.n, 0), t.total,
             coalesce(e.epoch, 0) {_hours_sql(hours, flt)}
+        LEFT JOIN (SELECT account_id, {count_memo.HOUR_OF} AS hour, count(*) AS n
+            FROM calls_call WHERE account_id = ANY(%s) AND end_time >= %s AND end_time < %s
+            AND ({flt.where}) GROUP BY 1, 2) c ON c.account_id = t.account_id AND c.hour = t.hour
         ORDER BY t.account_id, t.hour
         ON CONFLICT (account_id, filter_key, hour) DO UPDATE SET calls = EXCLUDED.calls,
             total = EXCLUDED.total, epoch = EXCLUDED.epoch""",
-        [*flt.params, [a for a, _ in batch], [h for _, h in batch]],
+        [
+            accounts,
+            lo,
+            hi,
+            [a for a, _ in batch],
+            [h for _, h in batch],
+            accounts,
+            lo,
+            hi,
+            *flt.params,
+        ],
     )

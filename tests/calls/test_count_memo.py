@@ -154,3 +154,18 @@ def test_purge_and_repair_forget_what_they_must(spread):
     call_command("check_counts", "--repair", "-v", "0")
     assert _remembered() == 0
     _assert_exact(main)
+
+
+def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
+    main, sub = spread
+    counts._checked.clear()
+    with override_settings(COUNT_MEMO_CHECK_SECONDS=60):
+        _query(main, FILTERS[1], WINDOWS[0]).total()
+        query = _query(main, FILTERS[1], WINDOWS[0])
+        with CaptureQueriesContext(connection) as ctx:
+            assert query.total() == query.queryset.count()
+        assert len(ctx.captured_queries) == 2  # the total and the reference: no check
+        add_calls_to_past_hours(random.Random(1), main, sub)  # counted live meanwhile
+        query = _query(main, FILTERS[1], WINDOWS[0])
+        assert query.total() == query.queryset.count()
+    counts._checked.clear()
