@@ -47,6 +47,15 @@ def truncate() -> None:
         cur.execute("TRUNCATE calls_call")
 
 
+def forget_remembered_counts() -> None:
+    """Empty the remembered filter counts (calls/store/count_memo.py): a scenario's first
+    request then counts its window as a first ask in production would."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE calls_count_memo")
+
+
 def grow(ids: list[int], weights: list[float], rows: int, step: int) -> float:
     """Add `rows` calls (seed `step`: new uuids, the same accounts and 90 days); vacuum;
     return rows/s of the seed alone."""
