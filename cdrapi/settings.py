@@ -231,6 +231,8 @@ COUNT_MEMO = env_bool("COUNT_MEMO", True)
 # Seconds a worker skips looking for stale remembered hours of a filter it just brought
 # up to date (one statement saved per request; hours changed meanwhile are counted live).
 COUNT_MEMO_CHECK_SECONDS = env_int("COUNT_MEMO_CHECK_SECONDS", 5, minimum=0)
+# purge_calls forgets the remembered counts of a filter nobody asked for in this many days.
+COUNT_MEMO_UNUSED_DAYS = env_int("COUNT_MEMO_UNUSED_DAYS", 7, minimum=0)
 # Where the rate-limit and lockout counters live (calls/access/counters.py): with a Redis
 # URL, shared by every worker and host; without, in each worker's memory (the default
 # cache below). Redis unreachable: each worker counts alone until it answers again.

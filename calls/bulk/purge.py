@@ -106,7 +106,8 @@ def purge_steps(
             # Nothing is left of the hours before the line: forget them (this also clears
             # what a hand-made DETACH, or a purge before migration 0006, left behind).
             yield f"trimmed {hour_counts.trim(cutoff)} hour counts"
-            yield f"trimmed {count_memo.trim(cutoff)} remembered filter counts"
+            gone = count_memo.trim(cutoff, settings.COUNT_MEMO_UNUSED_DAYS)
+            yield f"trimmed {gone} remembered filter counts"
     else:
         yield from _delete_in_batches(report, Call._meta.db_table, batch_size, progress)
 

@@ -168,9 +168,10 @@ def remember(account_ids: list[int], window: Window, flt: Filter) -> int:
     hours = "account_id = ANY(%s) AND hour >= %s AND hour < %s"
     with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
         cur.execute(
+            f"WITH used AS ({count_memo.use_sql()}) "
             f"SELECT t.account_id, t.hour, t.total {_hours_sql(hours, flt)} "
             f"WHERE m.account_id IS NULL OR NOT ({_FRESH}) ORDER BY t.hour DESC",
-            [account_ids, first, last],
+            [flt.key, account_ids, first, last],
         )
         stale = cur.fetchall()
     for batch in _runs(stale):

@@ -19,9 +19,10 @@ The count and the signature are read in one statement, from one snapshot.
 
 Hours that changed are counted again (one hour of one account: an index range scan), so
 a total costs its stale hours, the two partial hours at the window's edges and a read of
-its remembered hours (calls/query/counts.py). Rows for hours past the retention line go
-with purge (`trim`); `check_counts --repair` forgets every memory (damage it repairs may
-have reached calls without the triggers).
+its remembered hours (calls/query/counts.py). Purge (`trim`) forgets the hours past the
+retention line, and every filter nobody asked for in COUNT_MEMO_UNUSED_DAYS (so one-off
+filters, an exact number looked up once, do not pile up); `check_counts --repair` forgets
+every memory (damage it repairs may have reached calls without the triggers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.db import connection
 
 MEMO = "calls_count_memo"
 EPOCH = "calls_hour_epoch"
+USE = "calls_count_memo_use"  # filter_key -> the last day it was asked for
 HOUR_OF = "date_trunc('hour', end_time, 'UTC')"
 
 INSTALL_SQL = [
@@ -50,8 +52,11 @@ INSTALL_SQL = [
         epoch bigint NOT NULL,
         PRIMARY KEY (account_id, hour) INCLUDE (epoch))""",
     f"CREATE INDEX IF NOT EXISTS {EPOCH}_hour_idx ON {EPOCH} (hour)",
+    f"""CREATE TABLE IF NOT EXISTS {USE} (
+        filter_key uuid PRIMARY KEY,
+        used date NOT NULL)""",
 ]
-REMOVE_SQL = [f"DROP TABLE IF EXISTS {MEMO}", f"DROP TABLE IF EXISTS {EPOCH}"]
+REMOVE_SQL = [f"DROP TABLE IF EXISTS {table}" for table in (MEMO, EPOCH, USE)]
 
 
 def bump_sql(*relations: str) -> str:
@@ -74,14 +79,30 @@ def forget_sql(lo: str, hi: str) -> list[str]:
 CLEAR_SQL = [f"TRUNCATE {MEMO}", f"TRUNCATE {EPOCH}"]
 
 
-def trim(line: datetime) -> int:
-    """After a purge to `line`: forget the hours wholly before it; return the rows gone."""
+def use_sql() -> str:
+    """SQL noting that a filter (its key the one parameter) was asked for today; it
+    writes once a day per filter, so a filter asked daily is never forgotten."""
+    return f"""INSERT INTO {USE} AS u (filter_key, used) VALUES (%s, current_date)
+        ON CONFLICT (filter_key) DO UPDATE SET used = EXCLUDED.used
+        WHERE u.used < EXCLUDED.used"""
+
+
+def trim(line: datetime, unused_days: int) -> int:
+    """After a purge to `line`: forget the hours wholly before it, and every memory of a
+    filter not asked for in `unused_days` days (one filter at a time: short statements);
+    return the rows gone."""
     floor = line.replace(minute=0, second=0, microsecond=0)
     gone = 0
     with connection.cursor() as cur:
         for table in (MEMO, EPOCH):
             cur.execute(f"DELETE FROM {table} WHERE hour < %s", [floor])
             gone += cur.rowcount
+        cur.execute(f"SELECT filter_key FROM {USE} WHERE used < current_date - %s",
+                    [unused_days])  # fmt: skip
+        for (key,) in cur.fetchall():
+            cur.execute(f"DELETE FROM {MEMO} WHERE filter_key = %s", [key])
+            gone += cur.rowcount
+            cur.execute(f"DELETE FROM {USE} WHERE filter_key = %s", [key])
     return gone
 
 

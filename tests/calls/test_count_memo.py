@@ -169,3 +169,19 @@ def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
         query = _query(main, FILTERS[1], WINDOWS[0])
         assert query.total() == query.queryset.count()
     counts._checked.clear()
+
+
+def test_purge_forgets_the_filters_nobody_asked_for_lately(spread):
+    main, _ = spread
+    _assert_exact(main)
+    stale, kept = (_query(main, c, WINDOWS[0])._remembered_filter.key for c in FILTERS[:2])
+    _sql(f"UPDATE {count_memo.USE} SET used = current_date - 8 WHERE filter_key = %s", [stale])
+    call_purge(batch_size=1000)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT filter_key, count(*) FROM {count_memo.MEMO} GROUP BY 1")
+        left = dict(cur.fetchall())
+    assert stale not in left and left[kept] > 0
+    _assert_exact(main)  # asked again: remembered again, still exact
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT used FROM {count_memo.USE} WHERE filter_key = %s", [stale])
+        assert cur.fetchone()[0] == NOW.date()
