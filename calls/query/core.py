@@ -20,7 +20,7 @@ from django.db import connection, connections, router
 from django.db.models import Expression, Q, QuerySet
 
 from calls.models import Call
-from calls.query import counts
+from calls.query import counts, statements
 from calls.query.scope import Scope
 from calls.query.window import Bound, Window, retention_line
 from cdrapi import replicas
@@ -128,14 +128,23 @@ class CallQuery:
         if connection.vendor != "postgresql":
             return self.offset_page(offset=offset, limit=limit), self.total()
         page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
+        window = self.window and (self.window.lower.strict, self.window.upper.strict)
+        shape = (self.queryset.query.values_select, tuple(self.scope.account_ids), window,
+                 tuple((c, type(c.value)) for c in self.conditions), offset, limit)  # fmt: skip
 
         def run() -> tuple[list[tuple], int]:
             alias = router.db_for_read(Call)
             compiler = page.query.get_compiler(using=alias)
-            page_sql, page_params = compiler.as_sql()
+
+            def compile_page() -> tuple[str, Any, dict]:
+                sql, params = compiler.as_sql()
+                fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+                return sql, params, compiler.get_converters(fields)
+
+            page_sql, page_params, converters = statements.compiled(
+                (alias, *shape), statements.times_of(page.query), compile_page
+            )
             total_sql, total_params = self._total_sql()
-            fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-            converters = compiler.get_converters(fields)
             with connections[alias].cursor() as cur:
                 # The page is read only when the total reaches it (LIMIT 0 reads nothing):
                 # a filter that matches nothing must not walk the whole window for a page.

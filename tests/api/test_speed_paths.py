@@ -4,6 +4,8 @@
   working once its lifetime has passed (never later).
 - Count and page in one statement: the total equals a plain COUNT for any filter mix
   (index-only counting, the hourly counts), the page equals a plain ordered query.
+- A page statement compiled once per shape (calls/query/statements.py) follows the clock:
+  the next request of the same shape reads its own window and retention line.
 - The orjson renderer writes the bytes DRF's JSONRenderer writes.
 """
 
@@ -11,6 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
@@ -27,6 +30,7 @@ from accounts.services import (
 )
 from calls.access import credential_cache
 from calls.models import Call
+from calls.query import statements
 from tests.api.conftest import NOW, basic, uuids
 from tests.factories import CallFactory
 
@@ -177,6 +181,37 @@ def test_total_and_page_equal_a_plain_count_and_query(mixed_calls, main_account,
 
 def _wire(params: dict) -> dict:
     return {k: f"{v:%Y-%m-%d %H:%M}" if k == "end_time__gte" else v for k, v in params.items()}
+
+
+@pytest.mark.parametrize(
+    "params, leaving_at, other_at, first",
+    [
+        # the default window: one call leaves it, the other (ending "later") enters it
+        ({}, NOW - timedelta(days=7) + timedelta(minutes=30), NOW + timedelta(minutes=30),
+         ["leaving"]),
+        # a window that straddles the retention line is cut at it, which moves too
+        ({"end_time__gte": f"{NOW - timedelta(days=91):%Y-%m-%d %H:%M}",
+          "end_time__lte": f"{NOW - timedelta(days=88):%Y-%m-%d %H:%M}"},
+         NOW - timedelta(days=90) + timedelta(minutes=30), NOW - timedelta(days=89),
+         ["other", "leaving"]),
+    ],
+)  # fmt: skip
+def test_a_remembered_statement_reads_each_requests_own_window(
+    main_account, plivo, params, leaving_at, other_at, first
+):
+    """The same shape an hour later: the call that left the window (or passed the
+    retention line) is gone, the other one is there, in the page and the total."""
+    statements.clear()
+    made = {"leaving": CallFactory(account=main_account, end_time=leaving_at),
+            "other": CallFactory(account=main_account, end_time=other_at)}  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        earlier = plivo(main_account, **params)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cache.clear()  # the throttles count by a frozen clock
+        later = plivo(main_account, **params)
+    assert uuids(earlier) == [str(made[name].call_uuid) for name in first]
+    assert uuids(later) == [str(made["other"].call_uuid)]
+    assert later.json()["meta"]["total_count"] == 1
 
 
 def test_an_empty_page_still_carries_the_total(mixed_calls, main_account, plivo):
