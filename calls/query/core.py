@@ -141,8 +141,9 @@ class CallQuery:
                 fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
                 return sql, params, compiler.get_converters(fields)
 
+            times, outline = statements.times_of(page.query)
             page_sql, page_params, converters = statements.compiled(
-                (alias, *shape), statements.times_of(page.query), compile_page
+                (alias, *shape, outline), times, compile_page
             )
             total_sql, total_params = self._total_sql()
             with connections[alias].cursor() as cur:

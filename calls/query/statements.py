@@ -6,8 +6,9 @@ between them (the window of a list without end_time bounds, the 90-day retention
 So a worker compiles each shape once and afterwards only puts the new times in.
 
 The key holds every input of a CallQuery (the database, the columns, the scope's account
-ids, the conditions with their values, the window's strictness) and the page's offset
-and limit: what decides the text. The times are the datetime values of the query's
+ids, the conditions with their values, the window's strictness), the outline of its
+filters as built (every node, lookup, column and value but the datetimes) and the page's
+offset and limit: what decides the text. The times are the datetime values of the query's
 filters, in the order the compiler emits them; a shape is only remembered when, compiled,
 its datetime parameters are exactly those values in that order, so every other parameter
 is fixed by the key. Anything that does not fit (an unhashable value, a datetime the
@@ -16,7 +17,7 @@ compiler rewrote) is simply compiled every time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,24 +45,39 @@ class Statement:
 _entries: dict[Any, Statement] = {}
 
 
-def times_of(query) -> list[datetime]:
-    """The datetime values the filters of `query` (a sql.Query) compare with, in order."""
-    return list(_times(query.where))
+def times_of(query) -> tuple[list[datetime], tuple]:
+    """The datetime values the filters of `query` (a sql.Query) compare with, in order,
+    and the filters' outline without them (each node, lookup and column, every other
+    value): part of the key, so that no filter can change without changing it."""
+    times: list[datetime] = []
+    return times, _outline(query.where, times)
 
 
-def _times(node: WhereNode) -> Iterator[datetime]:
+def _outline(node: WhereNode, times: list[datetime]) -> tuple:
+    parts: list = [node.connector, node.negated]
     for child in node.children:
         if isinstance(child, WhereNode):
-            yield from _times(child)
-        elif isinstance(child, Lookup) and isinstance(child.rhs, datetime):
-            yield child.rhs
+            parts.append(_outline(child, times))
+        elif isinstance(child, Lookup):
+            rhs = child.rhs
+            if isinstance(rhs, datetime):
+                times.append(rhs)
+                rhs = datetime
+            elif isinstance(rhs, list | set):
+                rhs = tuple(rhs)
+            target = getattr(child.lhs, "target", child.lhs)
+            parts.append((type(child), getattr(target, "column", target), rhs))
+        else:  # raw SQL and the like: by its text and values
+            parts.append((type(child), repr(getattr(child, "__dict__", child))))
+    return tuple(parts)
 
 
 def compiled(
     key: Any, times: list[datetime], compile_: Callable[[], tuple[str, Any, dict]]
 ) -> tuple[str, list, dict]:
-    """(sql, params, converters) of the statement `key` names, with `times` (the query's
-    `times_of`) as its datetimes; `compile_` gives them when the shape is new."""
+    """(sql, params, converters) of the statement `key` names (it includes the query's
+    outline from `times_of`), with `times` as its datetimes; `compile_` gives them when
+    the shape is new."""
     try:
         found = _entries.get(key)
     except TypeError:  # an unhashable value: not a shape we can name
