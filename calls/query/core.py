@@ -127,21 +127,28 @@ class CallQuery:
         is as exact as alone; an empty page still carries it)."""
         if connection.vendor != "postgresql":
             return self.offset_page(offset=offset, limit=limit), self.total()
-        page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
         window = self.window and (self.window.lower.strict, self.window.upper.strict)
         shape = (self.queryset.query.values_select, tuple(self.scope.account_ids), window,
                  tuple((c, type(c.value)) for c in self.conditions), offset, limit)  # fmt: skip
 
         def run() -> tuple[list[tuple], int]:
             alias = router.db_for_read(Call)
-            compiler = page.query.get_compiler(using=alias)
+            compilers = []  # the page's compiler, built only if the statement is compiled
+
+            def page_compiler():
+                if not compilers:
+                    page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
+                    compilers.append(page.query.get_compiler(using=alias))
+                return compilers[0]
 
             def compile_page() -> tuple[str, Any, dict]:
+                compiler = page_compiler()
                 sql, params = compiler.as_sql()
                 fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
                 return sql, params, compiler.get_converters(fields)
 
-            times, outline = statements.times_of(page.query)
+            # The order and the slice add no filter: the outline is the queryset's.
+            times, outline = statements.times_of(self.queryset.query)
             page_sql, page_params, converters = statements.compiled(
                 (alias, *shape, outline), times, compile_page
             )
@@ -158,10 +165,11 @@ class CallQuery:
                 )
                 fetched = cur.fetchall()
             total = int(fetched[0][0])
-            rows = [row[1:] for row in fetched if any(v is not None for v in row[1:])]
+            no_row = (None,) * (len(fetched[0]) - 1)  # the join's row when the page is empty
+            rows = [row[1:] for row in fetched if row[1:] != no_row]
             if converters:
-                rows = compiler.apply_converters(rows, converters)
-            return [tuple(row) for row in rows], total
+                rows = [tuple(r) for r in page_compiler().apply_converters(rows, converters)]
+            return rows, total
 
         rows, total = replicas.read(run)
         return Page(rows[:limit], len(rows) > limit), total
