@@ -6,7 +6,8 @@
   (index-only counting, the hourly counts), the page equals a plain ordered query.
 - A page statement compiled once per shape (calls/query/statements.py) follows the clock:
   the next request of the same shape reads its own window and retention line.
-- The orjson renderer writes the bytes DRF's JSONRenderer writes.
+- The orjson renderer writes the bytes DRF's JSONRenderer writes; the JSON-only
+  negotiation chooses what DRF's chooses.
 """
 
 import time
@@ -20,7 +21,10 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from accounts.services import (
     account_deactivate,
@@ -31,6 +35,7 @@ from accounts.services import (
 from calls.access import credential_cache
 from calls.models import Call
 from calls.query import statements
+from calls.query.render import FastJSONRenderer, JSONOnlyNegotiation
 from tests.api.conftest import NOW, basic, uuids
 from tests.factories import CallFactory
 
@@ -225,6 +230,24 @@ def test_the_renderer_writes_what_drf_writes(mixed_calls, main_account, plivo):
     assert response.content == JSONRenderer().render(response.json())
     detail = plivo(main_account, uuid=mixed_calls[0].call_uuid)
     assert detail.content == JSONRenderer().render(detail.json())
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/*",
+                                    "application/json; indent=4", "text/html", "*/*;q=0.8"])  # fmt: skip
+@pytest.mark.parametrize("query", [{}, {"format": "json"}, {"format": "xml"}])
+def test_the_json_only_negotiation_chooses_what_drf_chooses(accept, query):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    request = Request(APIRequestFactory().get("/v1/", query, **headers))
+    renderers = [FastJSONRenderer()]
+
+    def choice(negotiation):
+        try:
+            renderer, media_type = negotiation.select_renderer(request, renderers)
+        except Exception as exc:  # a refusal (406, 404) is part of the answer
+            return type(exc)
+        return renderer, media_type
+
+    assert choice(JSONOnlyNegotiation()) == choice(DefaultContentNegotiation())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
