@@ -232,8 +232,11 @@ def test_the_renderer_writes_what_drf_writes(mixed_calls, main_account, plivo):
     assert detail.content == JSONRenderer().render(detail.json())
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/*",
-                                    "application/json; indent=4", "text/html", "*/*;q=0.8"])  # fmt: skip
+ACCEPTS = [None, "*/*", "application/json", "application/*", "application/json; indent=4",
+           "text/html", "*/*;q=0.8"]  # fmt: skip
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
 @pytest.mark.parametrize("query", [{}, {"format": "json"}, {"format": "xml"}])
 def test_the_json_only_negotiation_chooses_what_drf_chooses(accept, query):
     headers = {"HTTP_ACCEPT": accept} if accept else {}
