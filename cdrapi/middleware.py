@@ -1,15 +1,18 @@
-"""Request id, request limits and well-formedness, one JSON access-log line per request."""
+"""Request id, request limits and well-formedness, one JSON access-log line per request,
+and the check of a reused database connection."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import select
 import time
 import uuid
 from urllib.parse import unquote, unquote_to_bytes
 
 from django.conf import settings
+from django.db import connections
 from django.utils.functional import SimpleLazyObject, empty
 
 from cdrapi.addresses import client_address
@@ -19,6 +22,42 @@ access_log = logging.getLogger("cdrapi.access")
 # HTTP allows a tab in a header value and no other control character (RFC 9110, 5.5).
 _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ConnectionCheckMiddleware:
+    """Replace a database connection the server has closed before the request uses it.
+
+    Django's own check (CONN_HEALTH_CHECKS) asks `SELECT 1` before each request's first
+    query: a round trip, 0.16 ms of a 4 ms list request. A connection the server closed
+    (a restart, a fail-over, a terminated backend) has something waiting on its socket,
+    the server's last words or the end of the stream; only then is it asked, and closed
+    if it does not answer, so that Django opens a new one for the request. A quiet socket
+    is what `SELECT 1` would have found usable; one that went silent (a host gone
+    without a word) would have hung `SELECT 1` as it hangs the request's query.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for conn in connections.all(initialized_only=True):
+            raw = conn.connection
+            hung_up = conn.vendor == "postgresql" and raw is not None and _hung_up(raw)
+            if hung_up and not conn.is_usable():
+                conn.close()
+        return self.get_response(request)
+
+
+def _hung_up(raw) -> bool:
+    """Whether the server has closed, or spoken on, an idle psycopg connection."""
+    if raw.closed:
+        return True
+    poller = select.poll()
+    try:
+        poller.register(raw.fileno(), select.POLLIN)
+    except (OSError, ValueError):
+        return True
+    return bool(poller.poll(0))
 
 
 class RequestLimitsMiddleware:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cdrapi.metrics.MetricsMiddleware",  # first: it times everything below
+    "cdrapi.middleware.ConnectionCheckMiddleware",
     "cdrapi.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,7 +123,9 @@ def _database(url: str) -> dict:
     db = dj_database_url.parse(
         url,
         conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
-        conn_health_checks=not DB_POOL,
+        # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
+        # without Django's round trip (SELECT 1) on every request.
+        conn_health_checks=False,
     )
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})

@@ -5,7 +5,9 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -58,6 +60,27 @@ def test_an_unreachable_database_is_a_503_and_the_service_recovers(bearer, caplo
         connection.settings_dict["PORT"] = port
     assert _plivo_get(client, account).status_code == 200  # back by itself
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_closed_is_replaced_before_the_request(main_account):
+    """A restart or a terminated backend costs no request: the worker's connection is
+    found closed and replaced before the request's query (cdrapi.middleware)."""
+    CallFactory(account=main_account, product="voice")
+    client = Client()
+    assert _plivo_get(client, main_account).status_code == 200
+    pid, db = connection.connection.info.backend_pid, connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                         dbname=db["NAME"], autocommit=True) as other:  # fmt: skip
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):  # until the backend is gone
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                break
+            time.sleep(0.02)
+    answer = _plivo_get(client, main_account)
+    assert answer.status_code == 200
+    assert answer.json()["meta"]["total_count"] == 1
 
 
 @pytest.mark.postgres

@@ -23,7 +23,7 @@ from calls.query import scope as scopes
 from calls.query.core import CallQuery, Page, retrieve
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
-from calls.query.render import FastJSONRenderer
+from calls.query.render import FastJSONRenderer, JSONOnlyNegotiation
 from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
@@ -56,6 +56,7 @@ _UUID = COLUMNS.index("call_uuid")
 )
 class CallDrViewSet(viewsets.ViewSet):
     renderer_classes = [FastJSONRenderer]
+    content_negotiation_class = JSONOnlyNegotiation
     schema = EnvelopeAutoSchema()
     authentication_classes = [BearerAuthentication]
     permission_classes = [CanReadCalls]

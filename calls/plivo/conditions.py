@@ -56,16 +56,18 @@ class CallFilterSet(filters.FilterSet):
     _built: dict[type, tuple[dict, type]] = {}  # per product: its filters and form class
 
     def __init__(self, data=None, *args, **kwargs) -> None:
-        """django-filter deep-copies every filter and builds a form class on each request
-        (a sixth of a list request's Python); ours hold no request state, so each
-        product's are built once and shared."""
+        """django-filter deep-copies every filter and builds a form class on each request,
+        and each form deep-copies its fields (a sixth of a list request's Python); ours
+        hold no request state, so each product's are built once and shared."""
         built = CallFilterSet._built.get(type(self))
         if built is None:
             super().__init__(data, *args, **kwargs)
             source = self.filters["hangup_source"]  # a copy per product: its words
             source.extra.update(choices=HANGUP_SOURCES_BY_PRODUCT[self.product],
                                 aliases=HANGUP_SOURCE_ALIASES[self.product])  # fmt: skip
-            built = CallFilterSet._built[type(self)] = (self.filters, super().get_form_class())
+            form_class = super().get_form_class()
+            form_class.base_fields = _SharedFields(form_class.base_fields)
+            built = CallFilterSet._built[type(self)] = (self.filters, form_class)
         self.is_bound, self.data = data is not None, data
         self.queryset, self.request, self.form_prefix = None, kwargs.get("request"), None
         self.filters, self._form_class = built
@@ -98,6 +100,15 @@ class CallFilterSet(filters.FilterSet):
             if value is not None and not name.startswith("end_time")
         ]
         return (Condition("product", "exact", self.product), *filters)
+
+
+class _SharedFields(dict):
+    """A form's fields that its instances share: Django deep-copies `base_fields` into
+    every form so that one may alter its own; ours never do, and validating only reads
+    them."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return dict(self)
 
 
 # One filter set per product: the same parameters, each product's own hangup sources.

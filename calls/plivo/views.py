@@ -27,7 +27,7 @@ from calls.query.core import CallQuery, Condition, retrieve
 from calls.query.cursor import Cursor, fingerprint
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
-from calls.query.render import FastJSONRenderer
+from calls.query.render import FastJSONRenderer, JSONOnlyNegotiation
 from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
@@ -58,6 +58,7 @@ class IsAccount(BasePermission):
 
 class CallViewSet(viewsets.ViewSet):
     renderer_classes = [FastJSONRenderer]
+    content_negotiation_class = JSONOnlyNegotiation
     schema = EnvelopeAutoSchema()
     authentication_classes = [AccountBasicAuthentication]
     permission_classes = [IsAccount]

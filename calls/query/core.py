@@ -22,7 +22,7 @@ from django.db import connection, connections, router
 from django.db.models import Expression, Q, QuerySet
 
 from calls.models import Call
-from calls.query import counts
+from calls.query import counts, statements
 from calls.query.scope import Scope
 from calls.query.window import Bound, Window, retention_line
 from cdrapi import replicas
@@ -130,16 +130,33 @@ class CallQuery:
         is as exact as alone; an empty page still carries it)."""
         if connection.vendor != "postgresql":
             return self.offset_page(offset=offset, limit=limit), self.total()
-        page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
         self._remember()
+        window = self.window and (self.window.lower.strict, self.window.upper.strict)
+        shape = (self.queryset.query.values_select, tuple(self.scope.account_ids), window,
+                 tuple((c, type(c.value)) for c in self.conditions), offset, limit)  # fmt: skip
 
         def run() -> tuple[list[tuple], int]:
             alias = router.db_for_read(Call)
-            compiler = page.query.get_compiler(using=alias)
-            page_sql, page_params = compiler.as_sql()
+            compilers = []  # the page's compiler, built only if the statement is compiled
+
+            def page_compiler():
+                if not compilers:
+                    page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
+                    compilers.append(page.query.get_compiler(using=alias))
+                return compilers[0]
+
+            def compile_page() -> tuple[str, Any, dict]:
+                compiler = page_compiler()
+                sql, params = compiler.as_sql()
+                fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
+                return sql, params, compiler.get_converters(fields)
+
+            # The order and the slice add no filter: the outline is the queryset's.
+            times, outline = statements.times_of(self.queryset.query)
+            page_sql, page_params, converters = statements.compiled(
+                (alias, *shape, outline), times, compile_page
+            )
             total_sql, total_params = self._total_sql()
-            fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-            converters = compiler.get_converters(fields)
             with connections[alias].cursor() as cur:
                 # The page is read only when the total reaches it (LIMIT 0 reads nothing):
                 # a filter that matches nothing must not walk the whole window for a page.
@@ -152,10 +169,11 @@ class CallQuery:
                 )
                 fetched = cur.fetchall()
             total = int(fetched[0][0])
-            rows = [row[1:] for row in fetched if any(v is not None for v in row[1:])]
+            no_row = (None,) * (len(fetched[0]) - 1)  # the join's row when the page is empty
+            rows = [row[1:] for row in fetched if row[1:] != no_row]
             if converters:
-                rows = compiler.apply_converters(rows, converters)
-            return [tuple(row) for row in rows], total
+                rows = [tuple(r) for r in page_compiler().apply_converters(rows, converters)]
+            return rows, total
 
         rows, total = replicas.read(run)
         return Page(rows[:limit], len(rows) > limit), total

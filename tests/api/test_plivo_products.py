@@ -1,13 +1,15 @@
 """Voice calls on /Call/, SIP-trunking calls on /Zentrunk/Call/, each with Plivo's own
 catalogue, hangup sources, timestamps and fields; the CarrierX face shows both."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
 
 from accounts.services import account_create
+from calls.plivo.serialize import utc_timestamp
 from tests.api.conftest import NOW, uuids
 from tests.factories import CallFactory
 
@@ -172,3 +174,15 @@ def _auth(account) -> dict:
     from tests.api.conftest import basic
 
     return basic(account)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [datetime(2026, 3, 29, 1, 30, 5, 999_999, tzinfo=UTC),
+     datetime(2026, 3, 29, 3, 30, 5, tzinfo=ZoneInfo("Europe/Paris")),
+     datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)],
+)  # fmt: skip
+def test_zentrunk_times_read_as_strftime_writes_them(moment):
+    """UTC, to the second, no offset; a year before 1000 unpadded, as strftime writes it."""
+    expected = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert utc_timestamp(moment) == expected

@@ -4,20 +4,27 @@
   working once its lifetime has passed (never later).
 - Count and page in one statement: the total equals a plain COUNT for any filter mix
   (index-only counting, the hourly counts), the page equals a plain ordered query.
-- The orjson renderer writes the bytes DRF's JSONRenderer writes.
+- A page statement compiled once per shape (calls/query/statements.py) follows the clock:
+  the next request of the same shape reads its own window and retention line.
+- The orjson renderer writes the bytes DRF's JSONRenderer writes; the JSON-only
+  negotiation chooses what DRF's chooses.
 """
 
 import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from accounts.services import (
     account_deactivate,
@@ -27,6 +34,8 @@ from accounts.services import (
 )
 from calls.access import credential_cache
 from calls.models import Call
+from calls.query import statements
+from calls.query.render import FastJSONRenderer, JSONOnlyNegotiation
 from tests.api.conftest import NOW, basic, uuids
 from tests.factories import CallFactory
 
@@ -179,6 +188,37 @@ def _wire(params: dict) -> dict:
     return {k: f"{v:%Y-%m-%d %H:%M}" if k == "end_time__gte" else v for k, v in params.items()}
 
 
+@pytest.mark.parametrize(
+    "params, leaving_at, other_at, first",
+    [
+        # the default window: one call leaves it, the other (ending "later") enters it
+        ({}, NOW - timedelta(days=7) + timedelta(minutes=30), NOW + timedelta(minutes=30),
+         ["leaving"]),
+        # a window that straddles the retention line is cut at it, which moves too
+        ({"end_time__gte": f"{NOW - timedelta(days=91):%Y-%m-%d %H:%M}",
+          "end_time__lte": f"{NOW - timedelta(days=88):%Y-%m-%d %H:%M}"},
+         NOW - timedelta(days=90) + timedelta(minutes=30), NOW - timedelta(days=89),
+         ["other", "leaving"]),
+    ],
+)  # fmt: skip
+def test_a_remembered_statement_reads_each_requests_own_window(
+    main_account, plivo, params, leaving_at, other_at, first
+):
+    """The same shape an hour later: the call that left the window (or passed the
+    retention line) is gone, the other one is there, in the page and the total."""
+    statements.clear()
+    made = {"leaving": CallFactory(account=main_account, end_time=leaving_at),
+            "other": CallFactory(account=main_account, end_time=other_at)}  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        earlier = plivo(main_account, **params)
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        cache.clear()  # the throttles count by a frozen clock
+        later = plivo(main_account, **params)
+    assert uuids(earlier) == [str(made[name].call_uuid) for name in first]
+    assert uuids(later) == [str(made["other"].call_uuid)]
+    assert later.json()["meta"]["total_count"] == 1
+
+
 def test_an_empty_page_still_carries_the_total(mixed_calls, main_account, plivo):
     body = plivo(main_account, offset=5000).json()
     assert body["objects"] == []
@@ -190,6 +230,27 @@ def test_the_renderer_writes_what_drf_writes(mixed_calls, main_account, plivo):
     assert response.content == JSONRenderer().render(response.json())
     detail = plivo(main_account, uuid=mixed_calls[0].call_uuid)
     assert detail.content == JSONRenderer().render(detail.json())
+
+
+ACCEPTS = [None, "*/*", "application/json", "application/*", "application/json; indent=4",
+           "text/html", "*/*;q=0.8"]  # fmt: skip
+
+
+@pytest.mark.parametrize("accept", ACCEPTS)
+@pytest.mark.parametrize("query", [{}, {"format": "json"}, {"format": "xml"}])
+def test_the_json_only_negotiation_chooses_what_drf_chooses(accept, query):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    request = Request(APIRequestFactory().get("/v1/", query, **headers))
+    renderers = [FastJSONRenderer()]
+
+    def choice(negotiation):
+        try:
+            renderer, media_type = negotiation.select_renderer(request, renderers)
+        except Exception as exc:  # a refusal (406, 404) is part of the answer
+            return type(exc)
+        return renderer, media_type
+
+    assert choice(JSONOnlyNegotiation()) == choice(DefaultContentNegotiation())
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
