@@ -69,4 +69,5 @@ def run_ahead(items: Iterable[T], *, ahead: int) -> Iterator[T]:
             yield from chunk
     finally:
         stop.set()
-        thread.join()
+        # A producer blocked on its input (stdin that stays open) is a daemon: not waited for.
+        thread.join(timeout=1)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from operator import attrgetter
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg import postgres
@@ -107,7 +108,9 @@ def insert_new_rows(rows: Sequence[tuple], columns: Sequence[str]) -> set:
     firsts = {}
     for row in rows:
         firsts.setdefault(row[uuid_at], row)
-    rows = [firsts[key] for key in sorted(firsts)]  # key order: writers never wait in a cycle
+    # Key order, so writers never wait in a cycle; by the UUIDs' integers, which is their
+    # order, without a Python-level __lt__ call per comparison.
+    rows = [firsts[key] for key in sorted(firsts, key=attrgetter("int"))]
     ensure_partitions(rows, columns)
     if connection.vendor != "postgresql":
         with transaction.atomic():
