@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from accounts.models import Account
+from calls.bulk.ahead import run_ahead
 from calls.bulk.progress import Progress
 from calls.bulk.records import RecordError, parse_records
 from calls.rating.pricing import Unpriceable, price_rows
@@ -63,6 +65,8 @@ def call_import(
     summary = ImportSummary()
     source = metrics.ImportSource(records)
     rows = parse_records(source, account=account, product=product)
+    if account is not None:  # parsing reads no database then: it runs ahead, in a thread
+        rows = run_ahead(rows, ahead=batch_size)
 
     def refuse(line: int, reason: str) -> None:
         if strict:
@@ -75,15 +79,16 @@ def call_import(
 
     def run() -> None:
         batch: list[dict] = []
-        for line, parsed in rows:
-            summary.read += 1
-            if isinstance(parsed, RecordError):
-                refuse(line, str(parsed))
-            else:
-                batch.append(parsed)
-            if len(batch) >= batch_size:
-                _store(batch)
-                batch = []
+        with closing(rows):  # stops the parsing thread when a strict import aborts
+            for line, parsed in rows:
+                summary.read += 1
+                if isinstance(parsed, RecordError):
+                    refuse(line, str(parsed))
+                else:
+                    batch.append(parsed)
+                if len(batch) >= batch_size:
+                    _store(batch)
+                    batch = []
         _store(batch)
 
     def _store(batch: list[dict]) -> None:

@@ -25,6 +25,7 @@ from accounts.models import Account
 from calls.bulk.countries import country_of
 from calls.bulk.hangup_sides import cause_for_sip
 from calls.bulk.record_fields import (
+    CENTS,
     _bool,
     _choice,
     _country,
@@ -54,7 +55,6 @@ from calls.models import (
     normalise_number,
 )
 
-_NO_LIMIT = 1 << 30
 # Not a column: True when the record carried its own price, which rating then keeps
 # (calls/rating/pricing.py pops it before the rows are stored).
 PRICED = "_priced"
@@ -108,6 +108,7 @@ def parse_records(
     `product` ("voice", "zentrunk") overrides each record's own `product` key.
     """
     style = None
+    limits: list[tuple[str, int]] | None = None
     partners: dict[str, int | None] = {}
     for line, record in records:
         if isinstance(record, RecordError):  # the reader could not parse the line
@@ -130,9 +131,12 @@ def parse_records(
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
-            for name, value in values.items():
-                if type(value) is str and len(value) > _MAX_TEXT.get(name, _NO_LIMIT):
-                    raise RecordError(f"{name} is longer than {_MAX_TEXT[name]} characters")
+            if limits is None:  # a style's rows share their keys: the bounded ones, once
+                limits = [(name, _MAX_TEXT[name]) for name in values if name in _MAX_TEXT]
+            for name, limit in limits:
+                value = values[name]
+                if type(value) is str and len(value) > limit:
+                    raise RecordError(f"{name} is longer than {limit} characters")
             yield line, values
         except RecordError as exc:
             yield line, exc
@@ -179,7 +183,7 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
         "end_time": end,
         "date_insert": end,
         "call_duration": call_duration,
-        "duration": Decimal(str((end - start).total_seconds())).quantize(Decimal("0.00001")),
+        "duration": Decimal(str((end - start).total_seconds())).quantize(CENTS),
         "bill_duration": bill,
         "billed_duration": bill if billed is None else billed,
         "total_amount": _money(r, "total_amount") or Decimal(0),
@@ -205,7 +209,7 @@ def _carrierx(r: dict, now: datetime, product: str) -> dict:
     direction = _choice(r, "direction", DIRECTIONS, required=True)
     duration = _money(r, "duration")
     if duration is None:
-        duration = Decimal(str((end - start).total_seconds())).quantize(Decimal("0.00001"))
+        duration = Decimal(str((end - start).total_seconds())).quantize(CENTS)
     bill = int((end - talk).total_seconds()) if talk else 0
     billed = _int(r, "duration_billing")
     sipcause = _text(r, "sipcause") or ""

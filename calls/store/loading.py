@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from operator import attrgetter
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from calls.models import Call
 from calls.store import keys, partitions
@@ -23,14 +28,51 @@ def end_range(rows: Sequence[tuple], end_at: int) -> tuple[datetime, datetime]:
     return min(ends), max(ends)
 
 
-def copy_rows(rows: Sequence[tuple], columns: Sequence[str], *, table: str = TABLE) -> None:
-    """COPY rows (tuples in `columns` order) into `table`; the caller owns the transaction."""
+def copy_rows(
+    rows: Sequence[tuple], columns: Sequence[str], *, table: str = TABLE, binary: bool = False
+) -> None:
+    """COPY rows (tuples in `columns` order) into `table`; the caller owns the transaction.
+
+    `binary`: in PostgreSQL's binary format, for rows of Python values (parsed records):
+    psycopg dumps a UUID, a timestamp or a Decimal to bytes about twice as fast as to COPY
+    text. The seeder's rows hold numbers already written as text, so they go as text.
+    `table` is calls_call or a table LIKE it (the import's stage).
+    """
     cols = ", ".join(columns)
     # wrap_database_errors: psycopg's errors from the raw cursor become Django's.
-    sql = f"COPY {table} ({cols}) FROM STDIN"
-    with connection.wrap_database_errors, connection.cursor() as cur, cur.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+    sql = f"COPY {table} ({cols}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
+    with connection.wrap_database_errors, connection.cursor() as cur:
+        if binary:
+            cur.cursor.adapters.register_dumper(_JsonText, _JsonTextDumper)
+        with cur.cursor.copy(sql) as copy:
+            if binary:
+                copy.set_types(_type_oids(tuple(columns)))
+            for row in rows:
+                copy.write_row(row)
+
+
+class _JsonText:
+    """Never instantiated: registering a dumper needs a class, the dumper is chosen by oid."""
+
+
+class _JsonTextDumper(Dumper):
+    """user_data arrives as JSON text (the parsers encode it) or, from the seeder, as an
+    object; psycopg's own jsonb dumper would encode the text once more, as a JSON string."""
+
+    oid = postgres.types["jsonb"].oid
+    format = Format.BINARY
+
+    def dump(self, obj: object) -> bytes:
+        text = obj if isinstance(obj, str) else json.dumps(obj)
+        return b"\x01" + text.encode()  # jsonb's binary format: version 1, then the text
+
+
+@functools.cache
+def _type_oids(columns: tuple[str, ...]) -> list[int]:
+    """Each column's PostgreSQL type, which binary COPY needs up front (built-in types, whose
+    oids are the same on every server)."""
+    fields = {field.column: field for field in Call._meta.concrete_fields}
+    return [postgres.types[fields[name].db_type(connection).split("(")[0]].oid for name in columns]
 
 
 def insert_rows(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> int:
@@ -66,7 +108,9 @@ def insert_new_rows(rows: Sequence[tuple], columns: Sequence[str]) -> set:
     firsts = {}
     for row in rows:
         firsts.setdefault(row[uuid_at], row)
-    rows = [firsts[key] for key in sorted(firsts)]  # key order: writers never wait in a cycle
+    # Key order, so writers never wait in a cycle; by the UUIDs' integers, which is their
+    # order, without a Python-level __lt__ call per comparison.
+    rows = [firsts[key] for key in sorted(firsts, key=attrgetter("int"))]
     ensure_partitions(rows, columns)
     if connection.vendor != "postgresql":
         with transaction.atomic():
@@ -80,7 +124,7 @@ def insert_new_rows(rows: Sequence[tuple], columns: Sequence[str]) -> set:
         # duplicates. Only a batch that hits one (or a concurrent writer) is staged.
         try:
             with transaction.atomic():
-                copy_rows(rows, columns)
+                copy_rows(rows, columns, binary=True)
             return set(firsts)
         except (IntegrityError, OperationalError) as exc:
             if not _conflict(exc):
@@ -164,7 +208,7 @@ def _insert_new(rows: Sequence[tuple], columns: Sequence[str], attempts: int = 1
             "ON COMMIT DELETE ROWS"
         )
         cur.execute(f"TRUNCATE {STAGE}")
-        copy_rows(rows, columns, table=STAGE)
+        copy_rows(rows, columns, table=STAGE, binary=True)
         attempt = 1
         while True:
             try:
