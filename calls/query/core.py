@@ -122,7 +122,9 @@ class CallQuery:
                 cur.execute(sql, params)
                 return int(cur.fetchone()[0])
 
-        return replicas.read(run)
+        total = replicas.read(run)
+        self._note_total(total)
+        return total
 
     def offset_page_and_total(self, *, offset: int, limit: int) -> tuple[Page, int]:
         """`offset_page` (newest first) and `total`, in one round trip on PostgreSQL: the
@@ -176,6 +178,7 @@ class CallQuery:
             return rows, total
 
         rows, total = replicas.read(run)
+        self._note_total(total)
         return Page(rows[:limit], len(rows) > limit), total
 
     def _counted_window(self) -> Window | None:
@@ -194,7 +197,33 @@ class CallQuery:
         if (self.window is None or not counts.memo_enabled()
                 or _countable(self.conditions) is not None):  # fmt: skip
             return None
-        return _filter(self.conditions)
+        flt = _filter(self.conditions)
+        if flt is not None and self._indexed_and_few(flt):
+            return None
+        return flt
+
+    def _indexed_and_few(self, flt: counts.Filter) -> bool:
+        """Whether an equality with an index of its own (a hangup cause, a parent call)
+        last matched so few calls that counting them through that index beats reading
+        the window's remembered hours (about 8 calls per account and hour, measured)."""
+        if not any(c.field in _INDEXED and c.lookup == "exact" and not c.negate
+                   for c in self.conditions):  # fmt: skip
+            return False
+        known = _indexed_totals.get((flt.key, tuple(self.scope.account_ids)))
+        if known is None:
+            return False
+        hours = (self.window.upper.at - self.window.lower.at).total_seconds() / 3600
+        return known < FEW_PER_ACCOUNT_HOUR * hours * len(self.scope.account_ids)
+
+    def _note_total(self, total: int) -> None:
+        """Remember an indexed equality's total for `_indexed_and_few` (per worker)."""
+        if self.window is None or not any(c.field in _INDEXED for c in self.conditions):
+            return
+        flt = _filter(self.conditions)
+        if flt is not None:
+            if len(_indexed_totals) >= 10_000:
+                _indexed_totals.clear()
+            _indexed_totals[flt.key, tuple(self.scope.account_ids)] = total
 
     def _remember(self) -> None:
         flt = self._remembered_filter
@@ -256,6 +285,15 @@ def _visible(scope: Scope) -> QuerySet:
 # bill_duration conditions that say "answered" (talk time billed) or "not answered".
 _ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
              ("lt", 1): False}  # fmt: skip
+
+
+# Equalities with an index of their own (migration 0009): counted through it when few.
+_INDEXED = {"hangup_cause_code", "parent_call_uuid"}
+# Below this many matches per account and hour of the window, counting through that
+# index (~0.3 us a call) beats reading the remembered hours (~2.3 us an account-hour).
+FEW_PER_ACCOUNT_HOUR = 8
+# (filter key, accounts) -> the last total of a filter with such an equality, per worker.
+_indexed_totals: dict[tuple, int] = {}
 
 
 def _filter(conditions: tuple[Condition, ...]) -> counts.Filter | None:

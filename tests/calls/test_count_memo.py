@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from calls.bulk.purge import call_purge
 from calls.models import Call
-from calls.query import counts
+from calls.query import core, counts
 from calls.query.core import CallQuery, Condition
 from calls.query.scope import for_path_account
 from calls.query.window import Bound, Window
@@ -32,6 +32,18 @@ FILTERS = [
     (Condition("stir_verification", "exact", "Verified", negate=True),),
 ]
 HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_worker():
+    """Each test starts as a new worker would: nothing known of any filter."""
+    core._indexed_totals.clear()
+    counts._checked.clear()
+    yield
+    core._indexed_totals.clear()
+    counts._checked.clear()
+
+
 WINDOWS = [  # 29 days to now; whole hours only; strict bounds on hours; under an hour
     Window(Bound(NOW - timedelta(days=29), False), Bound(NOW, False)),
     Window(Bound((NOW - timedelta(days=9)).replace(minute=0, second=0), False),
@@ -107,7 +119,7 @@ def test_the_total_reads_the_remembered_hours(spread):
     """Proof the path is taken: a remembered count altered by hand shows in the total,
     until a call written to that hour makes the memory stale."""
     main, _ = spread
-    conditions, window = FILTERS[0], WINDOWS[0]
+    conditions, window = FILTERS[3], WINDOWS[0]
     exact = _query(main, conditions, window).total()
     with connection.cursor() as cur:
         cur.execute(f"SELECT hour FROM {count_memo.MEMO} WHERE account_id = %s LIMIT 1", [main.pk])
@@ -158,7 +170,6 @@ def test_purge_and_repair_forget_what_they_must(spread):
 
 def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
     main, sub = spread
-    counts._checked.clear()
     with override_settings(COUNT_MEMO_CHECK_SECONDS=60):
         _query(main, FILTERS[1], WINDOWS[0]).total()
         query = _query(main, FILTERS[1], WINDOWS[0])
@@ -168,13 +179,12 @@ def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
         add_calls_to_past_hours(random.Random(1), main, sub)  # counted live meanwhile
         query = _query(main, FILTERS[1], WINDOWS[0])
         assert query.total() == query.queryset.count()
-    counts._checked.clear()
 
 
 def test_purge_forgets_the_filters_nobody_asked_for_lately(spread):
     main, _ = spread
     _assert_exact(main)
-    stale, kept = (_query(main, c, WINDOWS[0])._remembered_filter.key for c in FILTERS[:2])
+    stale, kept = (_query(main, c, WINDOWS[0])._remembered_filter.key for c in FILTERS[2:4])
     _sql(f"UPDATE {count_memo.USE} SET used = current_date - 8 WHERE filter_key = %s", [stale])
     call_purge(batch_size=1000)
     with connection.cursor() as cur:
@@ -185,3 +195,18 @@ def test_purge_forgets_the_filters_nobody_asked_for_lately(spread):
     with connection.cursor() as cur:
         cur.execute(f"SELECT used FROM {count_memo.USE} WHERE filter_key = %s", [stale])
         assert cur.fetchone()[0] == NOW.date()
+
+
+def test_a_rare_indexed_equality_is_counted_through_its_index_once_known(spread, monkeypatch):
+    """A cause that matched few calls last time is counted through the cause index (its
+    calls alone), not from the window's remembered hours; a common one stays remembered."""
+    main, _ = spread
+    rare = (Condition("hangup_cause_code", "exact", 4030),)
+    CallFactory(account=main, end_time=NOW - timedelta(days=2), hangup_cause_code=4030)
+    for few_per_hour, remembered in ((8, False), (0, True)):  # 0: nothing counts as few
+        monkeypatch.setattr(core, "FEW_PER_ACCOUNT_HOUR", few_per_hour)
+        _query(main, rare, WINDOWS[0]).total()  # what it matches is known from here on
+        query = _query(main, rare, WINDOWS[0])
+        with CaptureQueriesContext(connection) as ctx:
+            assert query.total() == query.queryset.count() == 1
+        assert any(count_memo.MEMO in q["sql"] for q in ctx.captured_queries) is remembered
