@@ -127,7 +127,7 @@ def test_the_total_reads_the_remembered_hours(spread):
         cur.execute(f"UPDATE {count_memo.MEMO} SET calls = calls + 1000 WHERE hour = %s "
                     "AND account_id = %s", [hour, main.pk])  # fmt: skip
     assert _query(main, conditions, window).total() == exact + 1000
-    CallFactory(account=main, end_time=hour + timedelta(minutes=1), hangup_cause_code=4410)
+    CallFactory(account=main, end_time=hour + timedelta(minutes=1), bill_duration=100)  # no match
     assert _query(main, conditions, window).total() == exact
 
 
@@ -198,15 +198,16 @@ def test_purge_forgets_the_filters_nobody_asked_for_lately(spread):
 
 
 def test_a_rare_indexed_equality_is_counted_through_its_index_once_known(spread, monkeypatch):
-    """A cause that matched few calls last time is counted through the cause index (its
-    calls alone), not from the window's remembered hours; a common one stays remembered."""
+    """A parent call's legs, few last time, are counted through the parent index (its
+    legs alone), not from the window's remembered hours; many would stay remembered."""
     main, _ = spread
-    rare = (Condition("hangup_cause_code", "exact", 4030),)
-    CallFactory(account=main, end_time=NOW - timedelta(days=2), hangup_cause_code=4030)
+    parent = CallFactory(account=main, end_time=NOW - timedelta(days=2))
+    CallFactory(account=main, end_time=NOW - timedelta(days=2), parent_call_uuid=parent.call_uuid)
+    legs = (Condition("parent_call_uuid", "exact", parent.call_uuid),)
     for few_per_hour, remembered in ((8, False), (0, True)):  # 0: nothing counts as few
         monkeypatch.setattr(core, "FEW_PER_ACCOUNT_HOUR", few_per_hour)
-        _query(main, rare, WINDOWS[0]).total()  # what it matches is known from here on
-        query = _query(main, rare, WINDOWS[0])
+        _query(main, legs, WINDOWS[0]).total()  # what it matches is known from here on
+        query = _query(main, legs, WINDOWS[0])
         with CaptureQueriesContext(connection) as ctx:
             assert query.total() == query.queryset.count() == 1
         assert any(count_memo.MEMO in q["sql"] for q in ctx.captured_queries) is remembered
