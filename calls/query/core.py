@@ -181,14 +181,26 @@ class CallQuery:
         self._note_total(total)
         return Page(rows[:limit], len(rows) > limit), total
 
+    @cached_property
     def _counted_window(self) -> Window | None:
         """The window cut at the retention line (the count tables know no retention), or
-        None when it lies wholly before it (nothing to count)."""
+        None when it lies wholly before it (nothing to count). Once per query: the
+        memory brought up to date and the total read cover the same hours."""
         line = retention_line()
         window = self.window
         if window.lower.at < line:
             window = Window(Bound(line, False), window.upper)
         return None if window.upper.at < line else window
+
+    @cached_property
+    def _conditions_filter(self) -> counts.Filter | None:
+        return _filter(self.conditions)
+
+    @cached_property
+    def _indexed_equality(self) -> bool:
+        """Whether an equality with an index of its own (a parent call) restricts it."""
+        return any(c.field in _INDEXED and c.lookup == "exact" and not c.negate
+                   for c in self.conditions)  # fmt: skip
 
     @cached_property
     def _remembered_filter(self) -> counts.Filter | None:
@@ -197,17 +209,16 @@ class CallQuery:
         if (self.window is None or not counts.memo_enabled()
                 or _countable(self.conditions) is not None):  # fmt: skip
             return None
-        flt = _filter(self.conditions)
+        flt = self._conditions_filter
         if flt is not None and self._indexed_and_few(flt):
             return None
         return flt
 
     def _indexed_and_few(self, flt: counts.Filter) -> bool:
-        """Whether an equality with an index of its own (a parent call) last matched so
-        few calls that counting them through that index beats reading
-        the window's remembered hours (about 8 calls per account and hour, measured)."""
-        if not any(c.field in _INDEXED and c.lookup == "exact" and not c.negate
-                   for c in self.conditions):  # fmt: skip
+        """Whether an indexed equality last matched so few calls that counting them
+        through its index beats reading the window's remembered hours (about 8 calls per
+        account and hour, measured)."""
+        if not self._indexed_equality:
             return False
         known = _indexed_totals.get((flt.key, tuple(self.scope.account_ids)))
         if known is None:
@@ -217,9 +228,9 @@ class CallQuery:
 
     def _note_total(self, total: int) -> None:
         """Remember an indexed equality's total for `_indexed_and_few` (per worker)."""
-        if self.window is None or not any(c.field in _INDEXED for c in self.conditions):
+        if self.window is None or not self._indexed_equality:
             return
-        flt = _filter(self.conditions)
+        flt = self._conditions_filter
         if flt is not None:
             if len(_indexed_totals) >= 10_000:
                 _indexed_totals.clear()
@@ -227,7 +238,7 @@ class CallQuery:
 
     def _remember(self) -> None:
         flt = self._remembered_filter
-        window = self._counted_window() if flt is not None else None
+        window = self._counted_window if flt is not None else None
         if window is not None:
             counts.remember_safely(self.scope.account_ids, window, flt)
 
@@ -236,13 +247,13 @@ class CallQuery:
         remembered counts where they can answer, else a COUNT of the filtered calls."""
         equal = _countable(self.conditions)
         if self.window is not None and equal is not None and counts.enabled():
-            window = self._counted_window()
+            window = self._counted_window
             if window is None:
                 return "SELECT 0", []
             return counts.window_total_sql(self.scope.account_ids, window, equal)
         flt = self._remembered_filter
         if flt is not None:
-            window = self._counted_window()
+            window = self._counted_window
             if window is None:
                 return "SELECT 0", []
             return counts.remembered_total_sql(self.scope.account_ids, window, flt)
