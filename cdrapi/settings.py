@@ -4,6 +4,7 @@ SQLite is the default so that one can check out the code and run it; production 
 DATABASE_URL to PostgreSQL.
 """
 
+import zlib
 from pathlib import Path
 
 import dj_database_url
@@ -145,9 +146,10 @@ def _database(url: str) -> dict:
 
 _db = _database(DATABASE_URL)
 if _db["ENGINE"] == "django.db.backends.postgresql":
-    _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
-    if not _db["TEST"]["NAME"]:
-        del _db["TEST"]["NAME"]
+    # One test database per checkout (as `make test` names it), so that two checkouts'
+    # suites never share one, however pytest is started.
+    _checkout = zlib.crc32(str(BASE_DIR).encode())
+    _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or f"test_cdrapi_{_checkout}"
 DATABASES = {"default": _db}
 
 # Streaming standbys of the primary (cdrapi/replicas.py): the call reads go to one that
