@@ -1,5 +1,5 @@
 """The record rules: what a stored call must satisfy, whatever brought it in (docs:
-README, "What the importer refuses"). One implementation, used for every record of every
+docs/ingest.md, "What is refused"). One implementation, used for every record of every
 import; a failure is a RecordError naming the record's own fields.
 """
 
@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NoReturn
+
+from django.conf import settings
+
+from calls.rating.increments import MAX_INTERVAL
 
 # The record rules' bounds (README, "What the importer refuses").
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export
@@ -28,12 +32,16 @@ class RecordError(ValueError):
 
 
 def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
-    """Raise RecordError unless the call's times are sane and in order and its durations
-    agree with them (within TOLERANCE).
+    """Raise RecordError for a call no call can be (docs/ingest.md, "What is refused"):
+    times out of range or out of order, a call that ended past retention, a negative
+    duration, a duration longer than the times allow, talk time without an answer, a
+    billed duration below the talked one or beyond any billing increment.
 
-    The one place these rules live: what fails here would be served as a negative or
-    impossible call, or abort a whole import at the database. `names` maps a column to
-    the record's own field name, for the reason.
+    Everything else is a real call as some vendor measures it: Plivo's Voice objects give
+    `call_duration` as end - initiation, its SIP-trunking objects as end - answer, and an
+    unanswered call may say 0; so call_duration is only bounded by end - initiation.
+    The one place these rules live, for every way in. `names` maps a column to the
+    record's own field name, for the reason.
     """
     for column in TIMES:
         if values[column] is not None:
@@ -45,12 +53,17 @@ def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
         _refuse(names, "{0} is before {1}", "answer_time", "initiation_time")
     if answer is not None and answer > end:
         _refuse(names, "{0} is after {1}", "answer_time", "end_time")
+    retention = settings.CALLS_RETENTION_DAYS
+    if end < now - timedelta(days=retention):
+        raise RecordError(
+            f"the call ended {(now - end).days} days ago, past the {retention}-day retention"
+        )
     for column in DURATIONS:
         if values[column] < 0:
             _refuse(names, "{0} is negative", column)
     span = (end - start).total_seconds()
     for column in ("call_duration", "duration"):
-        if abs(float(values[column]) - span) > TOLERANCE:
+        if float(values[column]) > span + TOLERANCE:
             _refuse(
                 names,
                 "{0} is {got} s but {1} - {2} is {want} s",
@@ -66,7 +79,7 @@ def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
             names, "{0} is {got} s but there is no {1}", "bill_duration", "answer_time", got=bill
         )
     talk = (end - answer).total_seconds() if answer is not None else 0.0
-    if abs(bill - talk) > TOLERANCE:
+    if bill > talk + TOLERANCE:
         _refuse(
             names,
             "{0} is {got} s but {1} - {2} is {want} s",
@@ -76,14 +89,24 @@ def check_record(values: dict, names: dict[str, str], now: datetime) -> None:
             got=bill,
             want=_seconds(talk),
         )
-    if bill > values["call_duration"]:
+    billed = values["billed_duration"]
+    if billed and billed < bill - TOLERANCE:  # 0: not billed (free, or not rated yet)
         _refuse(
             names,
-            "{0} ({got} s) is longer than {1} ({want} s)",
+            "{0} ({got} s) is less than {1} ({want} s)",
+            "billed_duration",
             "bill_duration",
-            "call_duration",
-            got=bill,
-            want=values["call_duration"],
+            got=billed,
+            want=bill,
+        )
+    if billed > bill + MAX_INTERVAL:
+        _refuse(
+            names,
+            "{0} ({got} s) is more than {1} ({want} s) rounded up to any billing increment",
+            "billed_duration",
+            "bill_duration",
+            got=billed,
+            want=bill,
         )
 
 

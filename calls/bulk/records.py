@@ -14,7 +14,7 @@ fields are read when present, and a missing country is derived from the number.
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,10 +26,13 @@ from calls.bulk.countries import country_of
 from calls.bulk.hangup_sides import cause_for_sip
 from calls.bulk.record_fields import (
     CENTS,
+    MISSING,
+    SMALLINT_MAX,
     _bool,
     _choice,
     _country,
     _int,
+    _json_object,
     _measure,
     _money,
     _source,
@@ -61,6 +64,7 @@ PRICED = "_priced"
 _PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
+log = logging.getLogger("cdrapi.import")
 CARRIERX_TEXT = (
     "number_billing", "number_external", "number_src_original", "number_src_transformed",
     "number_dst_original", "number_dst_transformed", "diversion_src", "diversion_dst", "cic",
@@ -127,7 +131,7 @@ def parse_records(
                 values = _carrierx(record, now, kind)
                 check_record(values, CARRIERX_NAMES, now)
             _product_fields(record, values, kind)
-            values[PRICED] = record.get(_PRICE_FIELD[style]) not in (None, "")
+            values[PRICED] = record.get(_PRICE_FIELD[style]) not in MISSING
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
@@ -140,12 +144,15 @@ def parse_records(
             yield line, values
         except RecordError as exc:
             yield line, exc
+        except Exception:  # a parser bug must refuse this record, not the batch around it
+            log.exception("line %s: a record could not be read", line)
+            yield line, RecordError("the record could not be read (a value of an unexpected kind)")
 
 
 def _account_id(record: dict, account: Account | None, partners: dict) -> int:
     if account is not None:
         return account.pk
-    sid = record.get("partner_sid")
+    sid = _text(record, "partner_sid")
     if not sid:
         raise RecordError("no account: pass --account AUTH_ID (the record has no partner_sid)")
     if sid not in partners:
@@ -165,7 +172,10 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
     if start is None:
         if call_duration is None:
             raise RecordError("initiation_time or call_duration is required")
+        # call_duration may be end - answer (SIP trunking): the call began by its answer
         start = end - timedelta(seconds=call_duration)
+        if answer is not None and answer < start:
+            start = answer
     if call_duration is None:
         call_duration = int((end - start).total_seconds())
     bill = _int(r, "bill_duration")
@@ -213,20 +223,13 @@ def _carrierx(r: dict, now: datetime, product: str) -> dict:
     bill = int((end - talk).total_seconds()) if talk else 0
     billed = _int(r, "duration_billing")
     sipcause = _text(r, "sipcause") or ""
+    attest = _text(r, "stir_attest") or ""
     originator = (_text(r, "disconnect_originator") or "").upper()
     if product == VOICE:
         source = {"SRC": "Caller", "DST": "Callee"}.get(originator, "Unknown")
     else:
         customer_side = "SRC" if direction == "outbound" else "DST"
         source = "customer" if originator == customer_side else "carrier"
-    user_data = r.get("user_data") or {}
-    if isinstance(user_data, str):
-        try:
-            user_data = json.loads(user_data)
-        except ValueError:
-            raise RecordError("user_data is not a JSON object") from None
-    if not isinstance(user_data, dict):
-        raise RecordError("user_data is not a JSON object")
     values = {
         "call_uuid": _uuid(r.get("dr_sid"), "dr_sid", required=True),
         "parent_call_uuid": None,
@@ -245,13 +248,13 @@ def _carrierx(r: dict, now: datetime, product: str) -> dict:
         "total_rate": _money(r, "rate") or Decimal(0),
         "hangup_cause_code": cause_for_sip(product, sipcause, source),
         "hangup_source": source,
-        "stir_verification": ATTEST_TO_STIR.get(r.get("stir_attest") or "", "Not Applicable"),
+        "stir_verification": ATTEST_TO_STIR.get(attest.upper(), "Not Applicable"),
         "sipcause": sipcause,
         "disconnect_originator": originator,
         "transcoded": _bool(r, "transcoded"),
         "type": _text(r, "type") or "telecom",
-        "user_data": json.dumps(user_data),
-        "version": _int(r, "version") or 2,
+        "user_data": _json_object(r, "user_data"),
+        "version": _int(r, "version", high=SMALLINT_MAX) or 2,
     }
     for name in CARRIERX_TEXT:
         values[name] = _text(r, name)

@@ -1,0 +1,134 @@
+"""Each bad record of a batch is refused in its own place and the good ones beside it are
+stored (issue 21): values JSON allows but a column does not, a list where text belongs,
+billing values no call can have; in small batches (one INSERT) and large ones (COPY)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from calls.models import Call
+from tests.factories import BearerTokenFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def writer(main_account):
+    token = BearerTokenFactory(account=main_account, scopes=["calls.write"])
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token.raw_secret}")
+
+
+def plivo(**over) -> dict:
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    return {
+        "call_uuid": str(uuid.uuid4()), "from_number": "14155550100",
+        "to_number": "442071234567", "call_direction": "outbound",
+        "initiation_time": (end - timedelta(seconds=70)).isoformat(),
+        "answer_time": (end - timedelta(seconds=60)).isoformat(), "end_time": end.isoformat(),
+        "call_duration": 70, "bill_duration": 60, "hangup_cause_code": 4000,
+    } | over  # fmt: skip
+
+
+def carrierx(**over) -> dict:
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    return {
+        "dr_sid": str(uuid.uuid4()), "number_src": "+15012678830", "number_dst": "15162065451",
+        "direction": "inbound", "date_start": (end - timedelta(seconds=30)).isoformat(),
+        "date_talk": (end - timedelta(seconds=20)).isoformat(), "date_stop": end.isoformat(),
+        "sipcause": "200", "price": "0.0025", "rate": "0.0025", "version": 2,
+        "user_data": {"identity": "x"},
+    } | over  # fmt: skip
+
+
+def deep(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+# (the bad record's JSON text, a phrase of its reason). Each answered 500 before, and the
+# good records beside it were not stored.
+BAD = {
+    "user_data NaN": (lambda: json.dumps(carrierx(user_data={"x": float("nan")})), "NaN"),
+    "user_data Infinity": (
+        lambda: json.dumps(carrierx(user_data={"x": float("inf")})), "Infinity"),
+    "user_data NUL value": (lambda: json.dumps(carrierx(user_data={"x": "a\x00b"})), "NUL"),
+    "user_data NUL key": (lambda: json.dumps(carrierx(user_data={"a\x00": 1})), "NUL"),
+    "user_data surrogate": (
+        lambda: json.dumps(carrierx(user_data={"x": "SURROGATE"})).replace(
+            "SURROGATE", "\\udc80"), "surrogate"),
+    "user_data deep": (lambda: json.dumps(carrierx(user_data=deep(200))), "nests deeper"),
+    "user_data text NaN": (
+        lambda: json.dumps(carrierx(user_data='{"x": NaN}')), "not a JSON object"),
+    "version 40000": (lambda: json.dumps(carrierx(version=40000)), "version is out of range"),
+    "version -1": (lambda: json.dumps(carrierx(version=-1)), "version is negative"),
+    "hangup_source list": (
+        lambda: json.dumps(plivo(hangup_source=["Caller"])), "hangup_source"),
+    "stir_attest list": (lambda: json.dumps(carrierx(stir_attest=["A"])), "stir_attest"),
+    "call_direction list": (lambda: json.dumps(plivo(call_direction=["outbound"])),
+                            "call_direction"),
+    "partner_sid object": (lambda: json.dumps(carrierx(partner_sid={"a": 1})), "partner_sid"),
+    "billed_duration huge": (
+        lambda: json.dumps(plivo(billed_duration=2147483647)), "billed_duration"),
+    "billed below bill": (lambda: json.dumps(plivo(billed_duration=30)), "less than"),
+    "negative total_amount": (lambda: json.dumps(plivo(total_amount="-0.5")), "negative"),
+    "negative total_rate": (lambda: json.dumps(plivo(total_rate=-1)), "negative"),
+    "negative price": (lambda: json.dumps(carrierx(price="-0.0025")), "price is negative"),
+    "negative rate": (lambda: json.dumps(carrierx(rate="-1")), "rate is negative"),
+    "past retention": (
+        lambda: json.dumps(plivo(**_ended(days=200))), "past the 90-day retention"),
+}  # fmt: skip
+
+
+def _ended(days: int) -> dict:
+    end = datetime.now(UTC) - timedelta(days=days)
+    return {
+        "end_time": end.isoformat(), "initiation_time": (end - timedelta(seconds=70)).isoformat(),
+        "answer_time": (end - timedelta(seconds=60)).isoformat(),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [3, 120], ids=["small batch", "batch over 50 rows"])
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_record_is_refused_in_its_place_and_the_rest_stored(writer, case, size):
+    make, reason = BAD[case]
+    good = [plivo() if i % 2 else carrierx() for i in range(size - 1)]
+    at = size // 2
+    lines = [json.dumps(g) for g in good]
+    lines.insert(at, make())
+    response = writer.post(
+        "/ingest/v1/calls", "\n".join(lines), content_type="application/x-ndjson"
+    )
+    assert response.status_code == 422, response.content
+    answer = response.json()
+    assert (answer["stored"], answer["rejected"]) == (size - 1, 1)
+    refused = answer["records"][at]
+    assert refused["status"] == "rejected" and reason in refused["reason"], refused
+    assert "SELECT" not in refused["reason"] and "INSERT" not in refused["reason"]
+    keys = {str(g.get("call_uuid") or g.get("dr_sid")) for g in good}
+    assert {str(u) for u in Call.objects.values_list("call_uuid", flat=True)} == keys
+
+
+@pytest.mark.parametrize("size", [1, 120])
+def test_version_is_never_wrapped_whatever_the_batch_size(writer, size):
+    """Binary COPY into smallint once stored 70000 as 4464; a lone record was a 500."""
+    records = [carrierx(version=2) for _ in range(size - 1)] + [carrierx(version=70000)]
+    response = writer.post("/ingest/v1/calls", json.dumps(records), content_type="application/json")
+    assert response.status_code == 422
+    assert set(Call.objects.values_list("version", flat=True)) <= {2}
+    assert Call.objects.count() == size - 1
+
+
+def test_a_deep_user_data_within_the_limit_is_stored_as_given(writer):
+    record = carrierx(user_data={"nested": deep(30), "unicode": "é ☎", "n": 1.5, "ok": None})
+    response = writer.post(
+        "/ingest/v1/calls", json.dumps([record]), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert Call.objects.get().user_data == record["user_data"]
