@@ -204,6 +204,7 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
         or "Not Applicable",
         "stir_attest": _choice(r, "attestation_indicator", ATTESTATIONS),
         "sipcause": _text(r, "sipcause") or "",  # a switch's SIP final response (ingest)
+        "ip_src": _text(r, "source_ip"),  # the Voice object's; CarrierX's ip_src
         "disconnect_originator": "",
         "transcoded": False,
         "type": "telecom",

@@ -50,6 +50,7 @@ class PlivoCallSerializer(serializers.Serializer):
     initiation_time = serializers.RegexField(TIMESTAMP)
     parent_call_uuid = serializers.UUIDField(allow_null=True)
     resource_uri = serializers.CharField()
+    source_ip = serializers.CharField(allow_null=True)
     stir_verification = serializers.ChoiceField(STIR_VERIFICATIONS)
     to_number = serializers.CharField()
     total_amount = serializers.RegexField(MONEY)
@@ -71,6 +72,7 @@ class ZentrunkCallSerializer(PlivoCallSerializer):
     srtp = serializers.BooleanField()
     transport_protocol = serializers.ChoiceField(TRANSPORTS, allow_null=True)
     trunk_domain = serializers.CharField(allow_null=True)
+    source_ip = None  # a Voice field: Plivo's SIP-trunking object has none
 
 
 class PlivoCallDetailSerializer(PlivoCallSerializer):

@@ -46,6 +46,8 @@ COLUMNS = (
     "secure_trunking",
     "secure_trunking_rate",
     "stir_attest",
+    # Voice only: Plivo's source_ip, kept in the column CarrierX calls ip_src
+    "ip_src",
 )
 _MONEY = Decimal("0.00001")
 
@@ -86,6 +88,7 @@ def _voice_object(row: tuple, zone: tzinfo, base_uri: str) -> dict:
      parent_call_uuid, stir_verification, to_number, total_amount, total_rate, *_) = row
     # fmt: on
     uid = str(call_uuid)
+    source_ip = row[-1]
     return {
         "answer_time": timestamp(answer_time, zone),
         "bill_duration": bill_duration,
@@ -101,6 +104,7 @@ def _voice_object(row: tuple, zone: tzinfo, base_uri: str) -> dict:
         "initiation_time": timestamp(initiation_time, zone),
         "parent_call_uuid": str(parent_call_uuid) if parent_call_uuid else None,
         "resource_uri": f"{base_uri}{uid}/",
+        "source_ip": source_ip,
         "stir_verification": stir_verification,
         "to_number": to_number,
         "total_amount": money(total_amount),
@@ -115,7 +119,7 @@ def _trunk_object(row: tuple, base_uri: str) -> dict:
      call_duration, end_time, from_number, hangup_cause_code, hangup_source, initiation_time,
      parent_call_uuid, stir_verification, to_number, total_amount, total_rate, trunk_domain,
      from_country, to_country, transport_protocol, srtp, secure_trunking,
-     secure_trunking_rate, stir_attest) = row
+     secure_trunking_rate, stir_attest, _source_ip) = row
     # fmt: on
     uid = str(call_uuid)
     return {

@@ -144,6 +144,7 @@ def test_retrieve_returns_the_call_with_every_field_in_the_account_zone(plivo, f
         "initiation_time",
         "parent_call_uuid",
         "resource_uri",
+        "source_ip",
         "stir_verification",
         "to_number",
         "total_amount",
