@@ -88,7 +88,7 @@ def _time(r: dict, name: str, now: datetime, required: bool = False) -> datetime
     ISO 8601 with or without a zone (none: UTC, as the contract's filters), a trailing
     "UTC"/"GMT", or epoch seconds (milliseconds and microseconds told by their size)."""
     value = r.get(name)
-    if value in MISSING:
+    if value in MISSING or value in _NO_TIME or (type(value) is str and value[:10] in _NO_TIME):
         if required:
             raise RecordError(f"{name} is required")
         return None
@@ -101,6 +101,11 @@ def _time(r: dict, name: str, now: datetime, required: bool = False) -> datetime
         moment = moment.replace(tzinfo=UTC)
     check_moment(name, moment, now)
     return moment.astimezone(UTC)
+
+
+# How exports write "never" for an optional time: epoch 0 (a switch's unanswered call), a
+# SQL zero date.
+_NO_TIME = (0, "0", "0000-00-00")
 
 
 def _moment(text: str) -> datetime | None:

@@ -132,3 +132,49 @@ def test_a_deep_user_data_within_the_limit_is_stored_as_given(writer):
     )
     assert response.status_code == 200, response.content
     assert Call.objects.get().user_data == record["user_data"]
+
+
+# Spellings of real exports the parsers read (docs/ingest.md, "What a record may say").
+LIBERAL = {
+    "enumerations in any case": (
+        {"call_direction": "Outbound", "hangup_source": "CUSTOMER",
+         "stir_verification": "NOT_APPLICABLE", "attestation_indicator": "b",
+         "transport_protocol": "UDP", "from_country": "us"},
+        {"call_direction": "outbound", "hangup_source": "customer",
+         "stir_verification": "Not Applicable", "stir_attest": "B", "transport_protocol": "udp",
+         "from_country": "US"}),
+    "null spellings": (
+        {"attestation_indicator": "null", "parent_call_uuid": "NULL", "trunk_domain": "",
+         "total_amount": None},
+        {"stir_attest": None, "parent_call_uuid": None, "trunk_domain": None}),
+    "numbers as text and floats": (
+        {"call_duration": "70", "bill_duration": 60.0, "hangup_cause_code": "4000"},
+        {"call_duration": 70, "bill_duration": 60, "hangup_cause_code": 4000}),
+    "unanswered with zero durations": (
+        {"answer_time": "0000-00-00 00:00:00", "call_duration": 0, "bill_duration": 0},
+        {"answer_time": None, "call_duration": 0, "bill_duration": 0}),
+    "call_duration from the answer": (
+        {"call_duration": 60}, {"call_duration": 60, "bill_duration": 60}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", LIBERAL)
+def test_real_export_spellings_are_stored_in_the_one_spelling(writer, case):
+    given, stored = LIBERAL[case]
+    record = plivo(**given)
+    response = writer.post("/ingest/v1/calls", json.dumps(record), content_type="application/json")
+    assert response.status_code == 200, response.content
+    call = Call.objects.values(*stored).get(call_uuid=record["call_uuid"])
+    assert call == stored
+
+
+def test_epoch_times_are_read_in_seconds_milliseconds_and_microseconds(writer):
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    base = int(end.timestamp())
+    record = plivo(end_time=base, initiation_time=str((base - 70) * 1000),
+                   answer_time=(base - 60) * 1_000_000)  # fmt: skip
+    response = writer.post("/ingest/v1/calls", json.dumps(record), content_type="application/json")
+    assert response.status_code == 200, response.content
+    call = Call.objects.get()
+    assert (call.end_time, call.initiation_time, call.answer_time) == (
+        end, end - timedelta(seconds=70), end - timedelta(seconds=60))  # fmt: skip
