@@ -149,6 +149,8 @@ def test_the_command_drains_the_queue_and_reports(amqp_url, queue, main_account,
         (["--batch-size", "0"], "--batch-size is 1 to 10000"),
         (["--max-wait", "0"], "--max-wait is a positive number"),
         (["--url", "http://example.com/"], "--url is not an AMQP URL"),
+        (["--max-refused", "-1"], "--max-refused is 0 or more"),
+        (["--max-refused", "1"], "--max-refused goes with --stop-when-idle"),
     ],
 )
 def test_bad_options_are_clear_errors(amqp_url, queue, args, message):

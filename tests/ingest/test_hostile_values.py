@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from calls.ingest import fs_sample
 from calls.models import Call
+from tests.commands import call_storing
 from tests.factories import BearerTokenFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,8 +151,11 @@ def test_import_calls_reports_lines_json_cannot_read(main_account, tmp_path, fmt
     path = tmp_path / "calls.jsonl"
     path.write_text("\n".join(lines) + "\n")
     err = StringIO()
-    call_command("import_calls", str(path), "--format", fmt, "--account", main_account.auth_id,
-                 "--verbosity", "0", stdout=StringIO(), stderr=err)  # fmt: skip
+    status = call_storing(
+        "import_calls", str(path), "--format", fmt, "--account", main_account.auth_id,
+        "-v", "0", stdout=StringIO(), stderr=err,
+    )  # fmt: skip
+    assert status == 3  # two lines refused
     assert "line 1: rejected: not valid JSON (Exceeds the limit" in err.getvalue()
     assert "line 2: rejected: nests too deep" in err.getvalue()
     assert Call.objects.count() == 1
