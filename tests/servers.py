@@ -54,12 +54,20 @@ def database_url(settings_dict: dict | None = None) -> str:
     return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def manage(database: str, *args: str, stdin: str | None = None) -> str:
-    """Run a management command against `database` in its own process; its stdout."""
+def run_manage(
+    database: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a management command against `database` in its own process, as cron would:
+    its exit status, stdout and stderr, whatever the status."""
     env = {**os.environ, "DATABASE_URL": database, "DEBUG": "1", "CDRAPI_COMMAND": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                            input=stdin, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          input=stdin, capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def manage(database: str, *args: str, stdin: str | None = None) -> str:
+    """Run a management command against `database` in its own process; its stdout."""
+    result = run_manage(database, *args, stdin=stdin)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

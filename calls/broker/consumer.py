@@ -216,7 +216,7 @@ class Consumer:
                 dead.append((message, str(exc)))
             except Exception as exc:  # a parser bug must not stop the queue on this message
                 log.exception("a message could not be decoded")
-                dead.append((message, f"could not be decoded: {type(exc).__name__}: {exc}"))
+                dead.append((message, _unexpected("could not be decoded", exc)))
         outcomes = self._store([document for _, document in decoded]) if decoded else []
         counts = {"stored": 0, "duplicate": 0}
         for (message, _), outcome in zip(decoded, outcomes, strict=True):
@@ -276,7 +276,7 @@ class Consumer:
             raise
         except Exception as exc:
             log.exception("a message could not be stored")
-            return Outcome("rejected", None, f"could not be stored: {type(exc).__name__}: {exc}")
+            return Outcome("rejected", None, _unexpected("could not be stored", exc))
 
     # --- pacing and reporting ------------------------------------------------------------
     def _pause(self, seconds: float) -> None:
@@ -297,6 +297,13 @@ class Consumer:
         rate = (settled - self._reported) / elapsed if elapsed > 0 else 0.0
         self._say(f"{self.tally.line()}; last {elapsed:.0f} s: {rate:,.0f} messages/s")
         self._reported_at, self._reported = now, settled
+
+
+def _unexpected(what: str, exc: BaseException) -> str:
+    """A dead letter's reason for an exception nobody expected: its class name only. Its
+    message goes to the log (with the traceback), never to the header: a database error's
+    text holds the failing row's values and COPY lines, for anyone reading the queue."""
+    return f"{what}: {type(exc).__name__}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,15 +9,39 @@ from pathlib import Path
 
 import orjson
 
-from calls.bulk.records import RecordError
+from calls.bulk.record_rules import RecordError
+
+JSON_WHITESPACE = " \t\r\n"  # RFC 8259's; str.strip() would also take U+2028, \x0c, ...
+
+
+def json_lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of JSON-lines text given in pieces of any size (a file's lines, a whole
+    body): split on "\n" alone, a "\r" before it dropped. Not str.splitlines, nor a file
+    opened with newline="": those also split on a lone "\r" and (splitlines) on U+2028,
+    U+2029, U+0085, \x0b, \x0c and \x1c-\x1e, which may sit raw in a JSON string (or,
+    "\r", between its tokens), so one record would become several bad lines."""
+    pending = ""
+    for piece in pieces:
+        *complete, pending = (pending + piece).split("\n")
+        for line in complete:
+            yield line.removesuffix("\r")
+    if pending:
+        yield pending.removesuffix("\r")
+
+
+def is_blank(line: str) -> bool:
+    """A line holding nothing but JSON whitespace: skipped, not a record."""
+    return not line.strip(JSON_WHITESPACE)
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:
     """Decoded by orjson (compiled, ~6x the standard library's speed); a line orjson
     refuses goes through the standard library, so what is accepted (integers past 64
-    bits, NaN) and the reason given for a bad line stay as they were."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    bits, NaN) and the reason given for a bad line stay as they were. `lines` may come
+    split on a lone "\r" too (a file opened with newline="", as csv needs): line N is
+    the Nth "\n"-ended line all the same (json_lines)."""
+    for number, line in enumerate(json_lines(lines), start=1):
+        if is_blank(line):
             continue
         try:
             yield number, orjson.loads(line)

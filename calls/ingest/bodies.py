@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from calls.bulk.readers import is_blank, json_lines
 from calls.bulk.record_rules import RecordError
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
@@ -61,8 +62,8 @@ def documents(body: bytes, content_type: str) -> list[Any]:
         if value is not None or text.strip() == "null":
             return value if isinstance(value, list) else [value]
     found: list[Any] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for number, line in enumerate(json_lines([text]), start=1):
+        if is_blank(line):
             continue
         try:
             found.append(parse_json(line, f"line {number}"))

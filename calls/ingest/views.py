@@ -26,6 +26,8 @@ from calls.ingest import bodies, freeswitch
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
 from calls.ingest.service import Format, Outcome, count_rejected, store_documents
 from calls.models import PRODUCTS
+from calls.query.errors import QueryError
+from calls.query.params import check_known
 from cdrapi import faces
 
 
@@ -62,12 +64,13 @@ class IngestView(APIView):
         raise IngestError(405, f"The {request.method} method is not allowed here; use POST.")
 
     def product(self, request: Request) -> str | None:
-        unknown = sorted(set(request.query_params) - set(self.params))
-        if unknown:
-            raise IngestError(
-                400, f"Unknown query parameter {unknown[0][:40]!r}; this endpoint takes "
-                f"{', '.join(self.params)}.",
-            )  # fmt: skip
+        """The ?product= override, after the query parameters are checked by the read
+        faces' rule: an unknown one, or one given twice (`?product=voice&product=zentrunk`:
+        which would win?), is a 400 in the ingest error shape, before the body is read."""
+        try:
+            check_known(request.query_params, set(self.params))
+        except QueryError as exc:
+            raise IngestError(400, exc.message) from None
         product = request.query_params.get("product")
         if product is not None and product not in PRODUCTS:
             raise IngestError(400, f"product must be one of {', '.join(PRODUCTS)}.")

@@ -144,7 +144,7 @@ class CallQuery:
             def page_compiler():
                 if not compilers:
                     page = self.queryset.order_by(*NEWEST_FIRST)[offset : offset + limit + 1]
-                    compilers.append(page.query.get_compiler(using=alias))
+                    compilers.append(page.query.get_compiler(using=alias, elide_empty=False))
                 return compilers[0]
 
             def compile_page() -> tuple[str, Any, dict]:
@@ -258,7 +258,12 @@ class CallQuery:
                 return "SELECT 0", []
             return counts.remembered_total_sql(self.scope.account_ids, window, flt)
         keys = self.queryset.order_by().values_list("call_uuid")
-        sql, params = keys.query.get_compiler(using=router.db_for_read(Call)).as_sql()
+        # elide_empty=False, here and for the page: a condition Django knows matches
+        # nothing (an integer past its column's range, `version eq 70000` on a smallint)
+        # compiles to `WHERE 0 = 1` instead of raising EmptyResultSet, which evaluating a
+        # queryset absorbs but as_sql() leaves to its caller (a 500 before).
+        compiler = keys.query.get_compiler(using=router.db_for_read(Call), elide_empty=False)
+        sql, params = compiler.as_sql()
         return f"SELECT count(*) FROM ({sql}) keys", list(params)
 
 

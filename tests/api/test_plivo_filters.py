@@ -86,6 +86,13 @@ CASES = [
     ({"hangup_cause_code": "4000"}, ["yesterday", "two_days"]),
     ({"hangup_cause_code": "3000"}, ["recent"]),
     ({"hangup_cause_code": "1"}, []),
+    # The integer filters' edges are their columns' (past them: 400, BAD below), so each
+    # is a plain comparison, with its total (no 500 as on the CarrierX face's version).
+    ({"hangup_cause_code": "-2147483647"}, []),
+    ({"hangup_cause_code": "2147483647"}, []),
+    ({"bill_duration__lt": "0"}, []),
+    ({"bill_duration__gte": "0"}, ["recent", "yesterday", "two_days"]),
+    ({"bill_duration__gt": "2147483647"}, []),
     ({"hangup_source": "carrier"}, ["recent"]),
     ({"hangup_source": "zentrunk"}, ["two_days"]),
     ({"stir_verification": "Verified"}, ["yesterday"]),

@@ -149,6 +149,8 @@ def test_the_command_drains_the_queue_and_reports(amqp_url, queue, main_account,
         (["--batch-size", "0"], "--batch-size is 1 to 10000"),
         (["--max-wait", "0"], "--max-wait is a positive number"),
         (["--url", "http://example.com/"], "--url is not an AMQP URL"),
+        (["--max-refused", "-1"], "--max-refused is 0 or more"),
+        (["--max-refused", "1"], "--max-refused goes with --stop-when-idle"),
     ],
 )
 def test_bad_options_are_clear_errors(amqp_url, queue, args, message):
@@ -177,3 +179,29 @@ def test_kamailio_acc_json_records(amqp_url, queue, main_account):
     stored = Call.objects.filter(account=main_account)
     assert {c.product for c in stored} == {"zentrunk"}
     assert sorted(c.bill_duration for c in stored) == [0, 60]
+
+
+@pytest.mark.postgres
+def test_a_call_the_database_refuses_is_dead_lettered_without_the_databases_words(
+    amqp_url, queue, main_account, caplog
+):
+    """The database's error text names the failing row's values and the COPY line: it
+    goes to the log, the dead letter's header carries the exception's class alone."""
+    from django.db import connection
+
+    secret = "+15550001234"
+    with connection.cursor() as cursor:  # a rule the importer does not know (rolled back)
+        cursor.execute(
+            "ALTER TABLE calls_call ADD CONSTRAINT test_refused CHECK (to_number <> %s)",
+            [secret],
+        )
+    good, refused = call(main_account), call(main_account, to_number=secret)
+    rabbit.publish(queue, encoded([good, refused, call(main_account)]))
+    with caplog.at_level("ERROR", logger="cdrapi.consumer"):
+        consumer = consume(amqp_url, queue)
+    assert (consumer.tally.stored, consumer.tally.dead_lettered) == (2, 1)
+    ((properties, body),) = rabbit.take_all(f"{queue}.dead")
+    assert json.loads(body)["call_uuid"] == refused["call_uuid"]
+    reason = properties.headers[REASON_HEADER]
+    assert reason == "could not be stored: IntegrityError"  # no row values, no SQL
+    assert "Failing row contains" in caplog.text and secret in caplog.text  # for the operator

@@ -1,6 +1,7 @@
 """consume_calls as operators run it, in its own process against the test database and the
 real broker: killed mid-batch and restarted (nothing lost, nothing twice), stopped by
-SIGTERM, its broker connection closed by the server, its database connection killed."""
+SIGTERM, its broker connection closed by the server, its database connection killed, a
+drain's exit status when it dead-lettered a message."""
 
 import json
 import os
@@ -17,8 +18,9 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from calls.management.refusals import REFUSED_EXIT
 from tests.broker import rabbit
-from tests.servers import ROOT, manage
+from tests.servers import ROOT, manage, run_manage
 
 # Transactional, so that pytest-django creates the test database even when this module
 # runs alone (served_database needs it), runs it after the tests that roll back, and
@@ -155,3 +157,26 @@ def test_it_waits_out_a_lost_database_connection_and_loses_nothing(
         output = log.read_text()
     assert "database: OperationalError" in output and "retrying in" in output
     assert rabbit.depth(queue) == 0
+
+
+def test_a_drain_that_dead_lettered_a_message_exits_3_after_its_summary(
+    amqp_url, queue, served_database, account
+):
+    """What a cron job draining the queue sees: the summary on stdout, then one line on
+    stderr and a non-zero status; --max-refused 1 lets one through."""
+    drain = ("consume_calls", "--url", rabbit.URL, "--queue", queue, "--format", "calls",
+             "--account", account, "--stop-when-idle", "0.5")  # fmt: skip
+    rabbit.publish(queue, [*calls(1), b"{not json", *calls(1)])
+    result = run_manage(served_database, *drain)
+    assert result.returncode == REFUSED_EXIT == 3, result.stderr
+    assert result.stdout.startswith("stored 2, duplicates 0, dead-lettered 1 ("), result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        "CommandError: 1 record was dead-lettered, more than --max-refused 0: exit status 3."
+    )
+    assert rows(served_database, account) == 2 and rabbit.depth(f"{queue}.dead") == 1
+
+    rabbit.publish(queue, [b"[]", *calls(1)])
+    result = run_manage(served_database, *drain, "--max-refused", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stored 1, duplicates 0, dead-lettered 1 (")
+    assert "CommandError" not in result.stderr

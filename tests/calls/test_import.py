@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from calls.bulk.imports import call_import
 from calls.models import Call
+from tests.commands import call_storing
 from tests.recent import days_to_move, moved
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def _csv(tmp_path, records, name="calls.csv"):
 
 def _import(path, account, *args):
     out, err = io.StringIO(), io.StringIO()
-    call_command(
+    call_storing(
         "import_calls", path, "--account", account.auth_id, "-v", "0", *args, stdout=out, stderr=err
     )
     return out.getvalue(), err.getvalue()
@@ -145,7 +146,7 @@ def test_records_find_their_account_by_partner_sid(tmp_path, main_account, capsy
         "dr_sid": "11111111-1111-4111-8111-111111111111",
         "partner_sid": "22222222-2222-4222-8222-222222222222",
     }
-    call_command("import_calls", _jsonl(tmp_path, [record, stranger]), "-v", "0")
+    assert call_storing("import_calls", _jsonl(tmp_path, [record, stranger]), "-v", "0") == 3
     assert Call.objects.get().account == main_account
     captured = capsys.readouterr()
     assert "line 2: rejected: no account has partner_sid" in captured.err

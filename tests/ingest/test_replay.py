@@ -6,12 +6,13 @@ from io import StringIO
 from urllib.parse import quote
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from calls.ingest import fs_sample
 from calls.ingest.freeswitch import loads
 from calls.ingest.kamailio import call_uuid as kamailio_uuid
 from calls.models import Call
+from tests.commands import call_storing
 from tests.ingest.test_kamailio_records import ANSWERED, BUSY
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def run(*args) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
-    call_command("import_calls", *args, "--verbosity", "0", stdout=out, stderr=err)
+    call_storing("import_calls", *args, "--verbosity", "0", stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 

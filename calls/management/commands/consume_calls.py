@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Account
 from calls.broker.consumer import Consumer, Options
 from calls.ingest.service import FORMATS
+from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
 from calls.models import PRODUCTS
 
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             help="stop once the queue has been empty this long (drain and exit)",
         )  # fmt: skip
         parser.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS")
+        add_max_refused(parser)  # with --stop-when-idle: a drain's exit status
 
     def handle(self, *args, **opts) -> None:
         if opts["batch_size"] < 1 or opts["batch_size"] > 10_000:
@@ -52,6 +54,12 @@ class Command(BaseCommand):
             raise CommandError("--url is not an AMQP URL: amqp://user:password@host:5672/vhost.")
         if opts["max_wait"] <= 0:
             raise CommandError("--max-wait is a positive number of seconds.")
+        check_max_refused(opts["max_refused"])
+        if opts["max_refused"] and opts["stop_when_idle"] is None:
+            raise CommandError(
+                "--max-refused goes with --stop-when-idle: a consumer that runs until "
+                "stopped exits 0 (its dead letters are counted in /metrics)."
+            )
         account = None
         if opts["account"]:
             account = Account.objects.filter(auth_id=opts["account"], is_active=True).first()
@@ -76,3 +84,5 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: consumer.stop())
         tally = consumer.run()
         self.stdout.write(tally.line())
+        if opts["stop_when_idle"] is not None:  # a drain: cron reads its exit status
+            exit_if_refused(tally.dead_lettered, opts["max_refused"], "dead-lettered")

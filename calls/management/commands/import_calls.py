@@ -7,10 +7,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from calls.bulk.imports import StrictImportError, call_import
+from calls.bulk.imports import ImportSummary, StrictImportError, call_import
 from calls.bulk.progress import progress_bar
 from calls.bulk.readers import read_csv, read_freeswitch_dir, read_jsonl, sniff_format
 from calls.ingest.replay import replay
+from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
 from calls.models import PRODUCTS
 
 
@@ -41,15 +42,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--strict", action="store_true", help="abort on the first bad record")
         parser.add_argument("--batch-size", type=int, default=5000, metavar="B")
+        add_max_refused(parser)
 
-    def handle(self, *args, file, account, format, product, strict, batch_size, verbosity, **opts):
+    def handle(
+        self, *args, file, account, format, product, strict, batch_size, max_refused, verbosity,
+        **opts,
+    ) -> None:  # fmt: skip
+        check_max_refused(max_refused)
         owner = None
         if account:
             owner = Account.objects.filter(auth_id=account).first()
             if owner is None:
                 raise CommandError(f"No account with auth id {account}.")
         if format == "freeswitch":
-            return self.replay_freeswitch(file, owner, product, strict, batch_size, verbosity)
+            summary = self.replay_freeswitch(file, owner, product, strict, batch_size, verbosity)
+        else:
+            summary = self.import_file(file, format, owner, product, strict, batch_size, verbosity)
+        exit_if_refused(summary.rejected, max_refused, "rejected")
+
+    def import_file(
+        self, file, format, owner, product, strict, batch_size, verbosity
+    ) -> ImportSummary:
         if file == "-":
             stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
         else:
@@ -86,18 +99,27 @@ class Command(BaseCommand):
             raise CommandError("The file is not UTF-8 text.") from None
         finally:
             stream.close()
+        self.report(summary, started)
+        return summary
+
+    def report(self, summary: ImportSummary, started: float) -> None:
+        """The summary line on stdout (before any non-zero exit, so cron mails show it)."""
         elapsed = time.perf_counter() - started
         rate = summary.read / elapsed if elapsed else 0
         self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")
 
-    def replay_freeswitch(self, file, owner, product, strict, batch_size, verbosity) -> None:
+    def replay_freeswitch(
+        self, file, owner, product, strict, batch_size, verbosity
+    ) -> ImportSummary:
         path = Path(file)
         if not path.exists():
             raise CommandError(f"No such directory or file: {file}")
         documents = read_freeswitch_dir(path)
-        self.replay("freeswitch", documents, owner, product, strict, batch_size, verbosity)
+        return self.replay("freeswitch", documents, owner, product, strict, batch_size, verbosity)
 
-    def replay(self, fmt, documents, owner, product, strict, batch_size, verbosity) -> None:
+    def replay(
+        self, fmt, documents, owner, product, strict, batch_size, verbosity
+    ) -> ImportSummary:
         """Switch CDRs through the live ingestion service (calls/ingest/replay.py)."""
         started = time.perf_counter()
         try:
@@ -116,6 +138,5 @@ class Command(BaseCommand):
                 )
         except StrictImportError as exc:
             raise CommandError(f"{exc.reason}; nothing was imported (--strict).") from None
-        elapsed = time.perf_counter() - started
-        rate = summary.read / elapsed if elapsed else 0
-        self.stdout.write(f"{summary.line()} ({elapsed:.1f} s, {rate:,.0f} rows/s)")
+        self.report(summary, started)
+        return summary
