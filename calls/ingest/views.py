@@ -4,8 +4,9 @@ of records; the answer comes after the commit.
 Statuses: a single switch document is 201 stored, 200 duplicate (both tell the switch it
 is delivered), 400 when the body cannot be read, 422 when the call is refused (so the
 switch keeps it: FreeSWITCH writes it to err-log-dir), 409 when another account's call
-has its call_uuid (kept too), 503 with Retry-After when the store is down. The batch endpoint answers per record: 200 when none was refused, 422
-when some were (the others are stored: re-posting the batch stores nothing twice).
+has its call_uuid (kept too), 503 with Retry-After when the store is down. The batch
+endpoint answers per record: 200 when none was refused, 422 when some were (the others
+are stored: re-posting the batch stores nothing twice).
 """
 
 from __future__ import annotations

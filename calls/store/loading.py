@@ -265,14 +265,15 @@ def owners(call_uuids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
     if connection.vendor != "postgresql":
         found = Call.objects.filter(call_uuid__in=list(call_uuids))
         return dict(found.values_list("call_uuid", "account_id"))
+    # A subquery per key, not a join: a join's plan may hash every partition's rows.
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT c.call_uuid, c.account_id FROM {keys.TABLE} k JOIN {TABLE} c "
-            "ON c.call_uuid = k.call_uuid AND c.end_time = k.end_time "
-            "WHERE k.call_uuid = ANY(%s)",
+            f"SELECT k.call_uuid, (SELECT c.account_id FROM {TABLE} c "
+            "WHERE c.call_uuid = k.call_uuid AND c.end_time = k.end_time) "
+            f"FROM {keys.TABLE} k WHERE k.call_uuid = ANY(%s)",
             [list(call_uuids)],
         )
-        return dict(cur.fetchall())
+        return {call_uuid: owner for call_uuid, owner in cur.fetchall() if owner is not None}
 
 
 def chunk_stored(first_row: tuple, columns: Sequence[str]) -> bool:
