@@ -116,6 +116,9 @@ def test_the_call_uuid_is_the_same_for_the_same_dialog_of_the_same_account_only(
     name = f"{mine.partner_sid};1-20854@127.0.0.1;20854SIPpTag001"
     assert first == str(uuid.uuid5(KAMAILIO_NAMESPACE, name))
     assert first == str(call_uuid(str(mine.partner_sid).upper(), *name.split(";")[1:]))
+    # docs/kamailio.md's example.
+    documented = call_uuid("5f0c1a4e-8d2b-4c3a-9e7f-1b2c3d4e5f60", *name.split(";")[1:])
+    assert documented == uuid.UUID("9502402d-f8c2-5a5a-b8ce-f2eb87e74329")
     # The namespace is fixed for ever: uuid5(NAMESPACE_URL, "urn:cdrapi:kamailio").
     assert uuid.uuid5(uuid.NAMESPACE_URL, "urn:cdrapi:kamailio") == KAMAILIO_NAMESPACE
     without_tag = str(uuid.uuid5(KAMAILIO_NAMESPACE, f"{mine.partner_sid};2-20856@127.0.0.1"))
