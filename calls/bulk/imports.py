@@ -2,12 +2,14 @@
 
 Records are parsed and checked one by one (calls/bulk/records.py); bad ones are reported
 with their line and reason, good ones stored in bounded batches; a call already stored is
-a duplicate, so a re-run stores nothing new.
+a duplicate, so a re-run stores nothing new; a call_uuid another account's call holds
+is refused.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -21,6 +23,14 @@ from calls.bulk.records import RecordError, parse_records
 from calls.rating.pricing import Unpriceable, price_rows
 from calls.store import loading
 from cdrapi import metrics
+
+# What store_rows did with each row. A row whose call_uuid another account's call holds is
+# FOREIGN: not stored and refused, never a duplicate, so the writer keeps it rather than
+# dropping it as delivered, and is told nothing of the other account or its call (README,
+# "Duplicates").
+STORED, DUPLICATE, FOREIGN = "stored", "duplicate", "foreign"
+# The reason a FOREIGN row is refused with: the same words whatever the other call holds.
+FOREIGN_REASON = "another account has a call with this call_uuid; not stored"
 
 
 @dataclass
@@ -79,6 +89,7 @@ def call_import(
 
     def run() -> None:
         batch: list[dict] = []
+        lines: list[int] = []
         with closing(rows):  # stops the parsing thread when a strict import aborts
             for line, parsed in rows:
                 summary.read += 1
@@ -86,23 +97,29 @@ def call_import(
                     refuse(line, str(parsed))
                 else:
                     batch.append(parsed)
+                    lines.append(line)
                 if len(batch) >= batch_size:
-                    _store(batch)
-                    batch = []
-        _store(batch)
+                    _store(batch, lines)
+                    batch, lines = [], []
+        _store(batch, lines)
 
-    def _store(batch: list[dict]) -> None:
+    def _store(batch: list[dict], lines: list[int]) -> None:
         if not batch:
             return
         try:
-            stored = len(store_rows(batch))
+            fates = store_rows(batch)
         except Unpriceable as exc:  # nothing was written: refuse those, store the others
             for call_uuid, reason in exc.reasons.items():
                 refuse(0, f"call_uuid {call_uuid}: {reason}")
-            batch = [values for values in batch if values["call_uuid"] not in exc.reasons]
-            stored = len(store_rows(batch)) if batch else 0
-        summary.stored += stored
-        summary.duplicates += len(batch) - stored
+            kept = [i for i, values in enumerate(batch) if values["call_uuid"] not in exc.reasons]
+            batch, lines = [batch[i] for i in kept], [lines[i] for i in kept]
+            fates = store_rows(batch) if batch else []
+        summary.stored += fates.count(STORED)
+        summary.duplicates += fates.count(DUPLICATE)
+        if FOREIGN in fates:  # refused, not duplicates: another account's calls
+            for line, fate in zip(lines, fates, strict=True):
+                if fate == FOREIGN:
+                    refuse(line, FOREIGN_REASON)
         if progress:
             progress(len(batch))
 
@@ -115,9 +132,10 @@ def call_import(
     return summary
 
 
-def store_rows(rows: Sequence[dict]) -> set[uuid.UUID]:
-    """Store parsed rows (parse_records' dicts) in one transaction; return the call_uuids
-    that were new, the rest being duplicates of stored calls (or of an earlier row here).
+def store_rows(rows: Sequence[dict]) -> list[str]:
+    """Store parsed rows (parse_records' dicts) in one transaction; return each row's fate
+    in order: STORED; DUPLICATE when a call of the row's own account has its call_uuid
+    (stored before, or an earlier row here); FOREIGN when another account's call has it.
 
     The one place parsed calls are written, for import_calls and live ingestion alike:
     a step every stored call must go through (rating) hooks in here, before the write.
@@ -131,9 +149,32 @@ def store_rows(rows: Sequence[dict]) -> set[uuid.UUID]:
         groups.setdefault(columns, []).append(tuple(values.values()))
     if len(groups) == 1:  # one style: insert_new_rows is atomic by itself
         ((columns, group),) = groups.items()
-        return loading.insert_new_rows(group, columns)
-    stored: set[uuid.UUID] = set()
-    with transaction.atomic():
-        for columns, group in groups.items():
-            stored |= loading.insert_new_rows(group, columns)
-    return stored
+        stored = loading.insert_new_rows(group, columns)
+    else:
+        stored = set()
+        with transaction.atomic():
+            for columns, group in groups.items():
+                stored |= loading.insert_new_rows(group, columns)
+    return _fates(rows, stored)
+
+
+def _fates(rows: Sequence[dict], stored: set[uuid.UUID]) -> list[str]:
+    """Each row's fate, from the call_uuids `stored` new: no query when every row was; else
+    one, for the owners of the others and of a call_uuid repeated here (whose stored row
+    is not always the first: each field style is written as its own group)."""
+    if len(stored) == len(rows):  # every row new, so no call_uuid repeated
+        return [STORED] * len(rows)
+    repeats = Counter(values["call_uuid"] for values in rows)
+    owner = loading.owners({u for u, n in repeats.items() if n > 1 or u not in stored})
+    unnamed = set(stored)  # new calls whose stored row is yet to be met
+    fates = []
+    for values in rows:
+        call_uuid, account_id = values["call_uuid"], values["account_id"]
+        if call_uuid in unnamed and owner.get(call_uuid, account_id) == account_id:
+            unnamed.discard(call_uuid)
+            fates.append(STORED)
+        elif owner.get(call_uuid) == account_id:
+            fates.append(DUPLICATE)
+        else:  # another account's call (or one purged since this row was skipped)
+            fates.append(FOREIGN)
+    return fates

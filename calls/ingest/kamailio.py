@@ -9,9 +9,14 @@ milliseconds), the rest from `cdr_extra` with the names of the reference cfg
 and the optional `from_tag`, `ended_by` ("caller"/"callee": who sent the BYE),
 `direction` ("inbound"/"outbound", default outbound) and `account` (an auth id).
 
-call_uuid is uuid5(KAMAILIO_NAMESPACE, "<Call-ID>;<from-tag>") (just "<Call-ID>" without a
-from_tag): the same dialog always gets the same call_uuid, so a re-post is a duplicate.
-Neither a Call-ID nor a tag can hold ";" (RFC 3261, 25.1), so the name is unambiguous.
+call_uuid is uuid5(KAMAILIO_NAMESPACE, "<partner_sid>;<Call-ID>;<from-tag>") (without a
+from_tag, "<partner_sid>;<Call-ID>"), partner_sid being that of the account the call is
+stored under: the same dialog of one account always gets the same call_uuid, so a re-post
+is a duplicate, while another account posting the same dialog (every party to a SIP call
+sees its Call-ID and tags) gets another call, not this one's uuid. The account is known
+only once the ingest service has judged the record's `account`, so `to_record` leaves the
+dialog's name under DIALOG and `own` hashes it. Neither a Call-ID nor a tag can hold ";"
+(RFC 3261, 25.1), nor a partner_sid (a UUID), so the name is unambiguous.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from accounts.models import Account
 from calls.bulk.hangup_sides import FAR, NEAR, SOURCES, cause_for_sip, sources_for
 from calls.bulk.record_fields import DEFAULT_SOURCE
 from calls.bulk.record_rules import TOLERANCE, RecordError
@@ -40,14 +46,30 @@ _PARTY_SIDE = {"caller": NEAR, "callee": FAR}
 _VOICE_PARTY = {"caller": "Caller", "callee": "Callee"}
 
 
-def call_uuid(call_id: str, from_tag: str = "") -> uuid.UUID:
-    """The call_uuid of a Kamailio dialog: the same Call-ID and from-tag, the same call."""
-    return uuid.uuid5(KAMAILIO_NAMESPACE, f"{call_id};{from_tag}" if from_tag else call_id)
+# Not a column: the record's "<Call-ID>;<from-tag>", until `own` makes it the call_uuid.
+DIALOG = "_dialog"
+
+
+def call_uuid(partner_sid: uuid.UUID | str, call_id: str, from_tag: str = "") -> uuid.UUID:
+    """The call_uuid of a Kamailio dialog stored under the account with this partner_sid:
+    the same account, Call-ID and from-tag, the same call."""
+    return _hashed(partner_sid, f"{call_id};{from_tag}" if from_tag else call_id)
+
+
+def own(record: dict, account: Account) -> None:
+    """Give a record of `to_record` its call_uuid, that of its dialog under `account`, the
+    account it is stored under (calls/ingest/service.py)."""
+    record["call_uuid"] = str(_hashed(account.partner_sid, record.pop(DIALOG)))
+
+
+def _hashed(partner_sid: uuid.UUID | str, dialog: str) -> uuid.UUID:
+    return uuid.uuid5(KAMAILIO_NAMESPACE, f"{uuid.UUID(str(partner_sid))};{dialog}")
 
 
 def to_record(doc: Mapping[str, Any], *, product: str = ZENTRUNK) -> dict:
-    """The Plivo-style record of one acc_json CDR, for `parse_records`; RecordError (with
-    the CDR's own field names) for a CDR that is not one or contradicts itself.
+    """The Plivo-style record of one acc_json CDR, for `parse_records` once `own` has given
+    it its call_uuid; RecordError (with the CDR's own field names) for a CDR that is not
+    one or contradicts itself.
 
     `product` picks the hangup catalogue the SIP status maps to (Kamailio's default,
     Zentrunk, unless the endpoint is told otherwise).
@@ -92,8 +114,9 @@ def to_record(doc: Mapping[str, Any], *, product: str = ZENTRUNK) -> dict:
             source = sources_for(product, code, outbound=outbound)[0]
         else:  # a final answer outside the table still came from the called side
             source = _party_source(product, "callee", outbound)
+    from_tag = _text(doc, "from_tag")
     record = {
-        "call_uuid": str(call_uuid(call_id, _text(doc, "from_tag") or "")),
+        DIALOG: f"{call_id};{from_tag}" if from_tag else call_id,
         "from_number": _text(doc, "from_user", required=True),
         "to_number": _text(doc, "to_user", required=True),
         "call_direction": direction,

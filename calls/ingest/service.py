@@ -13,10 +13,11 @@ import inspect
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Literal
 
 from accounts.models import Account
-from calls.bulk.imports import store_rows
+from calls.bulk.imports import FOREIGN, FOREIGN_REASON, STORED, store_rows
 from calls.bulk.record_rules import RecordError
 from calls.bulk.records import parse_records
 from calls.models import PRODUCTS, VOICE, ZENTRUNK
@@ -31,9 +32,13 @@ DEFAULT_PRODUCT = {"freeswitch": VOICE, "kamailio": ZENTRUNK, "calls": ZENTRUNK}
 
 @dataclass(frozen=True)
 class Outcome:
+    """A document's fate. `conflict`: rejected because another account's call has its
+    call_uuid (FOREIGN_REASON; the single switch endpoints answer it 409, not 422)."""
+
     status: Literal["stored", "duplicate", "rejected"]
     call_uuid: str | None
     reason: str | None = None
+    conflict: bool = False
 
 
 def store_documents(
@@ -64,6 +69,11 @@ def store_documents(
             _check_text(record)
             guess = _uuid_of(record)
             owner = owners.of(record)
+            if fmt != "calls":  # a parser may derive the call_uuid from the owner (Kamailio)
+                own = getattr(_module(fmt), "own", None)
+                if own is not None:
+                    own(record, owner)
+                    guess = _uuid_of(record)
             # A batch record's own product key is read (and checked) by parse_records.
             kind = product if fmt == "calls" else product or DEFAULT_PRODUCT[fmt]
             ((_, values),) = parse_records([(index, record)], account=owner, product=kind)
@@ -73,20 +83,20 @@ def store_documents(
         except RecordError as exc:
             outcomes[index] = Outcome("rejected", guess, str(exc))
     try:
-        stored = store_rows([values for _, values in parsed]) if parsed else set()
+        fates = store_rows([values for _, values in parsed]) if parsed else []
     except Unpriceable as exc:  # nothing was written: refuse those, store the others
         for index, values in parsed:
             if values["call_uuid"] in exc.reasons:
                 reason = exc.reasons[values["call_uuid"]]
                 outcomes[index] = Outcome("rejected", str(values["call_uuid"]), reason)
         parsed = [(i, values) for i, values in parsed if values["call_uuid"] not in exc.reasons]
-        stored = store_rows([values for _, values in parsed]) if parsed else set()
-    seen: set[uuid.UUID] = set()
-    for index, values in parsed:
-        call_uuid = values["call_uuid"]
-        new = call_uuid in stored and call_uuid not in seen
-        seen.add(call_uuid)
-        outcomes[index] = Outcome("stored" if new else "duplicate", str(call_uuid))
+        fates = store_rows([values for _, values in parsed]) if parsed else []
+    for (index, values), fate in zip(parsed, fates, strict=True):
+        call_uuid = str(values["call_uuid"])
+        if fate == FOREIGN:
+            outcomes[index] = Outcome("rejected", call_uuid, FOREIGN_REASON, conflict=True)
+        else:
+            outcomes[index] = Outcome("stored" if fate == STORED else "duplicate", call_uuid)
     _count(fmt, outcomes)
     return outcomes  # type: ignore[return-value]  (every slot is filled above)
 
@@ -99,11 +109,11 @@ def _to_record(fmt: str, document: Any, product: str | None) -> dict:
         raise RecordError("not a JSON object")
     if fmt == "calls":
         return dict(document)
-    parse = _parser(fmt)
+    parse = _module(fmt).to_record
     kind = product or DEFAULT_PRODUCT[fmt]
     try:
         record = parse(document, product=kind) if _takes_product(parse) else parse(document)
-    except UnicodeEncodeError:  # e.g. a Kamailio Call-ID hashed into the call_uuid
+    except UnicodeEncodeError:  # a value a parser encodes (_check_text catches the rest)
         raise RecordError(SURROGATE.format(field="a field")) from None
     if not isinstance(record, dict):
         raise RecordError("the document did not give a call record")
@@ -124,13 +134,13 @@ def _check_text(record: Mapping[str, Any]) -> None:
                 raise RecordError(SURROGATE.format(field=ascii(name)[1:-1][:40])) from None
 
 
-def _parser(fmt: str) -> Callable[..., dict]:
-    """calls.ingest.<fmt>.to_record, imported when first needed."""
+def _module(fmt: str) -> ModuleType:
+    """calls.ingest.<fmt>, imported when first needed: its `to_record(document)`, and
+    `own(record, account)` when the call_uuid depends on the account it is stored under."""
     try:
-        module = importlib.import_module(f"calls.ingest.{fmt}")
+        return importlib.import_module(f"calls.ingest.{fmt}")
     except ModuleNotFoundError:
         raise RecordError(f"{fmt} documents are not supported by this build") from None
-    return module.to_record
 
 
 def _takes_product(parse: Callable[..., dict]) -> bool:
@@ -150,7 +160,7 @@ class _Owners:
 
     def __init__(self, account: Account | None) -> None:
         self.account = account
-        self._by_name: dict[str, int] | None = None
+        self._by_name: dict[str, tuple[int, str] | None] | None = None
 
     def of(self, record: Mapping[str, Any]) -> Account:
         named = [
@@ -182,27 +192,28 @@ class _Owners:
                 f"{what} {key[:40]} is not this credential's account "
                 f"({self.account.auth_id}) or one below it"
             )
-        if self.account is not None and found == self.account.pk:
+        pk, partner_sid = found
+        if self.account is not None and pk == self.account.pk:
             return self.account
-        return Account(pk=found)
+        # Its id and partner_sid, all a record's owner is asked for (the Kamailio call_uuid).
+        return Account(pk=pk, partner_sid=partner_sid)
 
-    def _lookup(self, key: str) -> int | None:
+    def _lookup(self, key: str) -> tuple[int, str] | None:
+        """(id, partner_sid) of the account an auth id or partner_sid names, or None."""
         if self.account is not None:
             if self._by_name is None:
                 self._by_name = {}
                 for node in Account.objects.subtree(self.account.pk):
-                    self._by_name[node.auth_id] = node.id
-                    self._by_name[node.partner_sid] = node.id
+                    self._by_name[node.auth_id] = (node.id, node.partner_sid)
+                    self._by_name[node.partner_sid] = (node.id, node.partner_sid)
             return self._by_name.get(key)
         if self._by_name is None:
             self._by_name = {}
         if key not in self._by_name:
             query = Account.objects.filter(is_active=True)
-            if _is_uuid(key):
-                found = query.filter(partner_sid=key).values_list("pk", flat=True).first()
-            else:
-                found = query.filter(auth_id=key).values_list("pk", flat=True).first()
-            self._by_name[key] = found  # type: ignore[assignment]
+            query = query.filter(partner_sid=key) if _is_uuid(key) else query.filter(auth_id=key)
+            found = query.values_list("pk", "partner_sid").first()
+            self._by_name[key] = (found[0], str(found[1])) if found else None
         return self._by_name[key]
 
 

@@ -3,9 +3,10 @@ of records; the answer comes after the commit.
 
 Statuses: a single switch document is 201 stored, 200 duplicate (both tell the switch it
 is delivered), 400 when the body cannot be read, 422 when the call is refused (so the
-switch keeps it: FreeSWITCH writes it to err-log-dir), 503 with Retry-After when the
-store is down. The batch endpoint answers per record: 200 when none was refused, 422
-when some were (the others are stored: re-posting the batch stores nothing twice).
+switch keeps it: FreeSWITCH writes it to err-log-dir), 409 when another account's call
+has its call_uuid (kept too), 503 with Retry-After when the store is down. The batch
+endpoint answers per record: 200 when none was refused, 422 when some were (the others
+are stored: re-posting the batch stores nothing twice).
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ class IngestView(APIView):
         """Store one switch document: the whole answer is its outcome."""
         (outcome,) = store_documents(self.fmt, [document], account=request.user, product=product)
         if outcome.status == "rejected":
-            raise IngestError(422, f"The call was refused: {outcome.reason}")
+            # 409: the CDR is sound but its call_uuid is taken (docs/ingest.md, "Decisions")
+            raise IngestError(
+                409 if outcome.conflict else 422, f"The call was refused: {outcome.reason}"
+            )
         status = 201 if outcome.status == "stored" else 200
         body = {"api_id": request.api_id, "status": outcome.status, "call_uuid": outcome.call_uuid}
         return Response(body, status=status)

@@ -6,7 +6,8 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from operator import attrgetter
@@ -249,6 +250,30 @@ def _bulk_create(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing
         objs.append(Call(**values))
     Call.objects.bulk_create(objs, batch_size=500)
     return {obj.call_uuid for obj in objs}
+
+
+def owners(call_uuids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The account_id of each stored call among `call_uuids` (those not stored are left out).
+
+    What tells a row that was not stored a duplicate of its own account's call from a
+    collision with another account's. One query: on PostgreSQL each uuid's end_time from
+    the key table, then the one partition that holds it (the executor prunes the others
+    per key), never a probe of every partition; on SQLite the primary key.
+    """
+    if not call_uuids:
+        return {}
+    if connection.vendor != "postgresql":
+        found = Call.objects.filter(call_uuid__in=list(call_uuids))
+        return dict(found.values_list("call_uuid", "account_id"))
+    # A subquery per key, not a join: a join's plan may hash every partition's rows.
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT k.call_uuid, (SELECT c.account_id FROM {TABLE} c "
+            "WHERE c.call_uuid = k.call_uuid AND c.end_time = k.end_time) "
+            f"FROM {keys.TABLE} k WHERE k.call_uuid = ANY(%s)",
+            [list(call_uuids)],
+        )
+        return {call_uuid: owner for call_uuid, owner in cur.fetchall() if owner is not None}
 
 
 def chunk_stored(first_row: tuple, columns: Sequence[str]) -> bool:

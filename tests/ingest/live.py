@@ -46,6 +46,8 @@ class Tenant:
     read_token: str
     sub_auth_id: str
     sub_auth_token: str
+    partner_sid: str
+    sub_partner_sid: str
 
     @property
     def write(self) -> str:
@@ -68,4 +70,5 @@ def new_tenant(database: str) -> Tenant:
         manage(database, "create_token", main["auth_id"], "--scopes", "calls.read", "--json")
     )
     return Tenant(main["auth_id"], main["auth_token"], write["token"], read["token"],
-                  sub["auth_id"], sub["auth_token"])  # fmt: skip
+                  sub["auth_id"], sub["auth_token"], main["partner_sid"],
+                  sub["partner_sid"])  # fmt: skip

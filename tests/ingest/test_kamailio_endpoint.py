@@ -42,7 +42,7 @@ def call(port: int, auth_id: str, token: str, uuid: str, path: str = "Zentrunk/C
 def test_a_cdr_is_stored_once_and_read_back_as_a_zentrunk_call(live):
     port, tenant = live
     doc = cdr()
-    uuid = str(call_uuid(doc["call_id"], doc["from_tag"]))
+    uuid = str(call_uuid(tenant.partner_sid, doc["call_id"], doc["from_tag"]))
     first = post(port, tenant.write, doc)
     assert first.status == 201, first.body
     assert first.json()["status"] == "stored" and first.json()["call_uuid"] == uuid
@@ -64,8 +64,8 @@ def test_product_voice_files_it_under_the_voice_api(live):
     doc = cdr(answered="false", sip_code="486", sip_reason="Busy Here", answer_ts="",
               ended_by="")  # fmt: skip
     assert post(port, tenant.write, doc, "?product=voice").status == 201
-    shown = call(port, tenant.auth_id, tenant.auth_token,
-                 str(call_uuid(doc["call_id"], doc["from_tag"])), "Call")  # fmt: skip
+    uuid = str(call_uuid(tenant.partner_sid, doc["call_id"], doc["from_tag"]))
+    shown = call(port, tenant.auth_id, tenant.auth_token, uuid, "Call")
     assert shown.status == 200, shown.body
     got = shown.json()
     assert (got["hangup_cause_code"], got["hangup_cause_name"], got["hangup_source"]) == (
@@ -78,7 +78,7 @@ def test_a_cdr_naming_a_subaccount_is_filed_under_it_and_a_stranger_is_refused(l
     port, tenant = live
     doc = cdr(account=tenant.sub_auth_id)
     assert post(port, tenant.write, doc).status == 201
-    uuid = str(call_uuid(doc["call_id"], doc["from_tag"]))
+    uuid = str(call_uuid(tenant.sub_partner_sid, doc["call_id"], doc["from_tag"]))
     assert call(port, tenant.sub_auth_id, tenant.sub_auth_token, uuid).status == 200
     stranger = new_tenant(database_url())
     refused = post(port, tenant.write, cdr(account=stranger.auth_id))
@@ -98,7 +98,7 @@ def test_a_cdr_that_contradicts_itself_is_refused_with_its_reason(live, change, 
     refused = post(port, tenant.write, doc)
     assert refused.status == 422 and reason in refused.json()["error"], refused.body
     if doc["call_id"]:
-        uuid = str(call_uuid(doc["call_id"], doc["from_tag"]))
+        uuid = str(call_uuid(tenant.partner_sid, doc["call_id"], doc["from_tag"]))
         assert call(port, tenant.auth_id, tenant.auth_token, uuid).status == 404
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from calls.ingest.kamailio import call_uuid
-from tests.servers import IN_CI, ROOT, free_port, get, gunicorn, manage, new_account
+from tests.servers import IN_CI, ROOT, basic_header, free_port, get, gunicorn, manage
 
 # No django_db mark: like every served_database test, this runs after all database tests,
 # since what the server commits is never flushed (tests/conftest.py).
@@ -62,12 +62,13 @@ def _switch_installed():
 
 
 def test_kamailio_cdrs_show_in_the_api_and_survive_the_server_being_down(served_database):
-    auth_id, read = new_account(served_database)
+    account = json.loads(manage(served_database, "create_account", "Kamailio", "--json"))
+    auth_id, read = account["auth_id"], basic_header(account["auth_id"], account["auth_token"])
     made = manage(served_database, "create_token", auth_id, "--scopes", "calls.write", "--json")
     write_token = json.loads(made)["token"]
     http_port = free_port()
     url = f"http://{auth_id}:{write_token}@127.0.0.1:{http_port}/ingest/v1/kamailio"
-    with Switch.running(url) as switch:
+    with Switch.running(url, account["partner_sid"]) as switch:
         with gunicorn(workers=2, port=http_port, **LIMITS) as server:
             # The caller hangs up, the callee hangs up, the callee is busy, the caller gives up.
             calls = [
@@ -119,14 +120,15 @@ def test_the_reference_cfg_passes_kamailio_s_own_check(tmp_path):
 class Switch:
     """Kamailio with the reference cfg on free ports, and the SIPp UASes behind it."""
 
-    def __init__(self, log: Path, sip_port: int) -> None:
+    def __init__(self, log: Path, sip_port: int, partner_sid: str) -> None:
         self.log = log
         self.sip_port = sip_port
+        self.partner_sid = partner_sid  # the posting account's: part of each call_uuid
         self.placed: list[subprocess.Popen] = []
 
     @classmethod
     @contextmanager
-    def running(cls, url: str):
+    def running(cls, url: str, partner_sid: str):
         with tempfile.TemporaryDirectory(prefix="kamailio-") as tmp, ExitStack() as stack:
             run = Path(tmp)
             sip, uas, busy, bye, ring = (udp_port() for _ in range(5))
@@ -152,7 +154,7 @@ class Switch:
                                            ("uas_ring.xml", ring)):  # fmt: skip
                 stack.enter_context(started(sipp(scenario, port, *extra), run / f"{port}.log"))
                 wait_until_bound(port)
-            switch = cls(log, sip)
+            switch = cls(log, sip, partner_sid)
             try:
                 yield switch
             finally:
@@ -172,14 +174,17 @@ class Switch:
     def ended(self) -> list[tuple[float, str]]:
         """(when, call_uuid) of each call the switch saw end (its BYE, or its final failure)."""
         text = self.log.read_text(errors="replace")
-        return [(float(m["ts"]), str(call_uuid(m["ci"], m["ftag"]))) for m in ENDED.finditer(text)]
+        return [(float(m["ts"]), self.uuid(m["ci"], m["ftag"])) for m in ENDED.finditer(text)]
+
+    def uuid(self, call_id: str, from_tag: str) -> str:
+        return str(call_uuid(self.partner_sid, call_id, from_tag))
 
     def durations(self, uuid: str) -> dict:
         """The whole seconds of the call the switch posted: start (or setup) to end, answer
         to end."""
         for match in POSTED.finditer(self.log.read_text(errors="replace")):
             cdr = json.loads(match["body"])
-            if str(call_uuid(cdr["call_id"], cdr["from_tag"])) == uuid:
+            if self.uuid(cdr["call_id"], cdr["from_tag"]) == uuid:
                 end = Decimal(cdr["end_time"])
                 start = min(Decimal(cdr["start_time"]), Decimal(cdr["setup_ts"]))
                 answer = Decimal(cdr["answer_ts"] or end)

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Account
 from calls.bulk.record_rules import RecordError
 from calls.bulk.records import parse_records
-from calls.ingest.kamailio import KAMAILIO_NAMESPACE, call_uuid, to_record
+from calls.ingest.kamailio import KAMAILIO_NAMESPACE, call_uuid, own, to_record
 from calls.models import VOICE, ZENTRUNK
 
 # As the reference cfg's http_client posts them (../shared/switches/kamailio/NOTES.md),
@@ -33,6 +34,7 @@ def stored(doc: dict, account, product: str = ZENTRUNK) -> dict:
     """The column values the importer makes of the CDR's record (or its RecordError)."""
     record = to_record(doc, product=product)
     record.pop("account", None)
+    own(record, account)
     [(_, values)] = parse_records([(1, record)], account=account, product=product)
     if isinstance(values, RecordError):
         raise values
@@ -96,16 +98,33 @@ def test_a_voice_product_uses_the_voice_catalogue_and_parties(main_account):
     assert (canceled["hangup_cause_code"], canceled["hangup_source"]) == (1000, "Caller")
 
 
-def test_the_call_uuid_is_the_same_for_the_same_dialog_only():
-    first = to_record(ANSWERED)["call_uuid"]
-    assert to_record(dict(ANSWERED))["call_uuid"] == first
-    assert to_record(ANSWERED | {"end_time": "1795433025.004"})["call_uuid"] == first
-    assert to_record(ANSWERED | {"from_tag": "other"})["call_uuid"] != first
-    assert to_record(ANSWERED | {"call_id": "3-1@127.0.0.1"})["call_uuid"] != first
-    assert first == str(uuid.uuid5(KAMAILIO_NAMESPACE, "1-20854@127.0.0.1;20854SIPpTag001"))
+def uuid_of(doc: dict, account) -> str:
+    record = to_record(doc)
+    own(record, account)
+    return record["call_uuid"]
+
+
+def test_the_call_uuid_is_the_same_for_the_same_dialog_of_the_same_account_only():
+    mine, theirs = Account(partner_sid=uuid.uuid4()), Account(partner_sid=uuid.uuid4())
+    first = uuid_of(ANSWERED, mine)
+    assert uuid_of(dict(ANSWERED), mine) == first
+    assert uuid_of(ANSWERED | {"end_time": "1795433025.004"}, mine) == first
+    assert uuid_of(ANSWERED | {"from_tag": "other"}, mine) != first
+    assert uuid_of(ANSWERED | {"call_id": "3-1@127.0.0.1"}, mine) != first
+    # Another account posting the same dialog gets another call.
+    assert uuid_of(ANSWERED, theirs) != first
+    name = f"{mine.partner_sid};1-20854@127.0.0.1;20854SIPpTag001"
+    assert first == str(uuid.uuid5(KAMAILIO_NAMESPACE, name))
+    assert first == str(call_uuid(str(mine.partner_sid).upper(), *name.split(";")[1:]))
+    # docs/kamailio.md's example.
+    documented = call_uuid("5f0c1a4e-8d2b-4c3a-9e7f-1b2c3d4e5f60", *name.split(";")[1:])
+    assert documented == uuid.UUID("9502402d-f8c2-5a5a-b8ce-f2eb87e74329")
     # The namespace is fixed for ever: uuid5(NAMESPACE_URL, "urn:cdrapi:kamailio").
     assert uuid.uuid5(uuid.NAMESPACE_URL, "urn:cdrapi:kamailio") == KAMAILIO_NAMESPACE
-    assert to_record(BUSY)["call_uuid"] == str(call_uuid("2-20856@127.0.0.1"))
+    without_tag = str(uuid.uuid5(KAMAILIO_NAMESPACE, f"{mine.partner_sid};2-20856@127.0.0.1"))
+    assert (
+        uuid_of(BUSY, mine) == without_tag == str(call_uuid(mine.partner_sid, "2-20856@127.0.0.1"))
+    )
 
 
 def test_the_account_is_passed_on_when_the_cdr_names_one():

@@ -73,5 +73,7 @@ def test_kamailio_lines(tmp_path, main_account):
     out, err = run(str(lines), "--format", "kamailio", "--account", main_account.auth_id)
     assert out.startswith("read 4, stored 2, duplicates 1, rejected 1"), out
     assert "line 3: rejected:" in err
-    stored = Call.objects.get(call_uuid=kamailio_uuid(ANSWERED["call_id"], ANSWERED["from_tag"]))
+    stored = Call.objects.get(
+        call_uuid=kamailio_uuid(main_account.partner_sid, ANSWERED["call_id"], ANSWERED["from_tag"])
+    )
     assert (stored.product, stored.to_number) == ("zentrunk", "442071234567")
