@@ -96,7 +96,7 @@ def test_the_public_base_url_loses_its_trailing_slash(monkeypatch):
 
 
 RATES = ["THROTTLE_PLIVO_ACCOUNT", "THROTTLE_CARRIERX_TOKEN", "THROTTLE_ADDRESS",
-         "THROTTLE_FAILED_AUTH"]  # fmt: skip
+         "THROTTLE_FAILED_AUTH", "THROTTLE_FAILED_AUTH_ADDRESS"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", RATES)

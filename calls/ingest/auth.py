@@ -8,8 +8,6 @@ lockout and a right one is told why it cannot write) but never pass CanWriteCall
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 import time
 
@@ -20,6 +18,7 @@ from accounts import secrets as creds
 from accounts.models import WRITE_SCOPE, BearerToken
 from accounts.services import account_authenticate, token_lookup
 from calls.access.authentication import LockoutAuthentication
+from calls.access.credentials import decode_basic
 
 FAILED = "Authentication failed: check the auth id and the calls.write token."
 HOW = (
@@ -67,10 +66,10 @@ class WriteAuthentication(LockoutAuthentication):
             return token.account, token
         if scheme != "basic" or not value:
             raise exceptions.AuthenticationFailed(HOW)
-        try:
-            auth_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise exceptions.AuthenticationFailed(FAILED) from None
+        pair = decode_basic(value)
+        if pair is None:
+            raise exceptions.AuthenticationFailed(FAILED)
+        auth_id, secret = pair
         if creds.is_bearer_token(secret):
             token = _lookup(secret)
             if token is None or token.account.auth_id != auth_id:

@@ -65,7 +65,7 @@ def world(main_account, subaccount, other_account, bearer, settings):
     # schemathesis sends many requests with missing or malformed credentials from one
     # address; the failed-authentication lockout (tested in test_operations.py and
     # test_malformed_requests.py) would answer the later ones 429 instead of 401.
-    settings.THROTTLE_FAILED_AUTH = "1000000/1s"
+    settings.THROTTLE_FAILED_AUTH = settings.THROTTLE_FAILED_AUTH_ADDRESS = "1000000/1s"
     mine = [CallFactory(account=main_account), CallFactory(account=subaccount)]
     foreign = CallFactory(account=other_account)
     _, secret = bearer(main_account, scopes=["calls.read", "calls.read_descendant"])
