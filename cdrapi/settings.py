@@ -174,7 +174,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CALLS_PARTITION_DAYS = env_int("CALLS_PARTITION_DAYS", 7, minimum=1)
 # How far ahead of today migrate/ensure_partitions create partitions.
 CALLS_PARTITIONS_AHEAD_DAYS = env_int("CALLS_PARTITIONS_AHEAD_DAYS", 28, minimum=0)
-CALLS_RETENTION_DAYS = 90
+# Calls that ended more than this many days ago are never returned by either face, and
+# purge_calls removes them: the one retention setting (calls/query/window.py draws the line).
+CALLS_RETENTION_DAYS = env_int("CALLS_RETENTION_DAYS", 90, minimum=1)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
