@@ -16,13 +16,14 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.bulk.record_rules import RecordError
-from calls.ingest import bodies, freeswitch
+from calls.ingest import bodies, freeswitch, schema
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
 from calls.ingest.service import Format, Outcome, count_rejected, store_documents
 from calls.models import PRODUCTS
@@ -46,7 +47,6 @@ class IngestView(APIView):
     permission_classes = [CanWriteCalls]
     throttle_classes: list = []
     parser_classes: list = []
-    schema = None  # not a read API: documented in docs/ingest.md, not in the OpenAPI schema
     fmt: Format = "calls"
     params: tuple[str, ...] = ("product",)
     max_bytes_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
@@ -106,6 +106,7 @@ class FreeSwitchView(IngestView):
     fmt = "freeswitch"
     params = ("product", "uuid")
 
+    @extend_schema(**schema.FREESWITCH)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         body = self.body(request)
@@ -129,6 +130,7 @@ class KamailioView(IngestView):
 
     fmt = "kamailio"
 
+    @extend_schema(**schema.KAMAILIO)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         documents = self.documents(request, "The CDR")
@@ -146,6 +148,7 @@ class BatchView(IngestView):
     fmt = "calls"
     max_bytes_setting = "INGEST_BATCH_MAX_BYTES"
 
+    @extend_schema(**schema.CALLS)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         return many(request, self.fmt, self.documents(request, "The body"), product)
