@@ -20,3 +20,4 @@ def create_partitions_after_migrate(sender, using="default", **kwargs) -> None:
     loader = MigrationExecutor(connections[using]).loader
     if ("calls", "0002_partition_call_table") in loader.applied_migrations:
         partitions.ensure_ahead()
+        partitions.tune_autovacuum()  # partitions made before every one had its settings

@@ -1,4 +1,4 @@
-"""OpenAPI security schemes for our two authentication classes (drf-spectacular)."""
+"""OpenAPI security schemes for our authentication classes (drf-spectacular)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -28,6 +28,33 @@ class BearerAuthScheme(OpenApiAuthenticationExtension):
             "description": "A token minted with create_token or in the admin; scopes "
             "calls.read or calls.manage, plus calls.read_descendant for accounts below.",
         }
+
+
+class WriteAuthScheme(OpenApiAuthenticationExtension):
+    """The ingest endpoints: a calls.write token, as a Basic password or a Bearer token
+    (either one: a list of requirements is an OR)."""
+
+    target_class = "calls.ingest.auth.WriteAuthentication"
+    name = ["ingestBasicAuth", "ingestBearerAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {
+                "type": "http",
+                "scheme": "basic",
+                "description": "User name: the account's auth id; password: a calls.write "
+                "token (what FreeSWITCH's cred= and Kamailio's http_client send).",
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A token with the calls.write scope (create_token AUTH_ID "
+                "--scopes calls.write).",
+            },
+        ]
 
 
 class EnvelopeAutoSchema(AutoSchema):

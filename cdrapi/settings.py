@@ -176,7 +176,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CALLS_PARTITION_DAYS = env_int("CALLS_PARTITION_DAYS", 7, minimum=1)
 # How far ahead of today migrate/ensure_partitions create partitions.
 CALLS_PARTITIONS_AHEAD_DAYS = env_int("CALLS_PARTITIONS_AHEAD_DAYS", 28, minimum=0)
-CALLS_RETENTION_DAYS = 90
+# Calls that ended more than this many days ago are never returned by either face, and
+# purge_calls removes them: the one retention setting (calls/query/window.py draws the line).
+CALLS_RETENTION_DAYS = env_int("CALLS_RETENTION_DAYS", 90, minimum=1)
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -225,7 +227,10 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
 THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's own figure
 THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
+# Failed authentications per (client address, claimed identity), and per address alone
+# (calls/access/throttling.py, FailedAuthLimiter; README, "Security and operations").
 THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
+THROTTLE_FAILED_AUTH_ADDRESS = env_rate("THROTTLE_FAILED_AUTH_ADDRESS", "100/1m")
 # Seconds a worker trusts a checked credential and its account tree without asking the
 # database again (0: every request asks). Revocation, rotation and deactivation take
 # effect within this time (README, "Performance").

@@ -1,17 +1,24 @@
 """Outages, health checks, throttling, request limits, headers, deploy checks, access logs."""
 
+import base64
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 
+from accounts.services import account_deactivate, account_reactivate
+from calls.ingest import fs_sample
 from calls.query import core
 from tests.api.conftest import basic
 from tests.factories import AccountFactory, CallFactory
@@ -140,17 +147,70 @@ def test_one_address_is_limited_whatever_credentials_it_uses(settings, db):
     assert _plivo_get(Client(REMOTE_ADDR="198.51.100.10"), accounts[0]).status_code == 200
 
 
+# --- the failed-authentication lockout, with the shipped ceilings (10 a credential, 100 an
+# address, a minute each; tests/settings.py keeps both)
+def _write(client, authorization: str):
+    body, content_type = fs_sample.post_body(fs_sample.cdr())
+    return client.post("/ingest/v1/freeswitch", body, content_type=content_type,
+                       HTTP_AUTHORIZATION=authorization)  # fmt: skip
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 @pytest.mark.django_db
-def test_failed_authentications_lock_out_the_address(settings, main_account, bearer):
-    settings.THROTTLE_FAILED_AUTH = "3/1m"
-    guesser = Client(REMOTE_ADDR="203.0.113.66")
-    for _ in range(3):
-        response = guesser.get(PLIVO.format(main_account.auth_id), **basic(main_account, "x" * 40))
-        assert response.status_code == 401
-    locked = _plivo_get(guesser, main_account)  # even the right token, from that address
-    assert locked.status_code == 429 and "failed authentications" in locked.json()["error"]
-    assert guesser.get(CARRIERX, HTTP_AUTHORIZATION="Bearer guess").status_code == 429
+def test_a_misconfigured_reader_locks_out_its_credential_not_the_switches_behind_its_address(
+    settings, main_account, bearer
+):
+    assert (settings.THROTTLE_FAILED_AUTH, settings.THROTTLE_FAILED_AUTH_ADDRESS) == (
+        "10/1m", "100/1m",
+    )  # fmt: skip
+    _, write = bearer(main_account, scopes=["calls.write"])
+    shared = Client(REMOTE_ADDR="203.0.113.66")  # a reporting script and the switches, one NAT
+    wrong = basic(main_account, "x" * 40)  # an auth token rotated under the script
+    codes = [shared.get(PLIVO.format(main_account.auth_id), **wrong).status_code
+             for _ in range(11)]  # fmt: skip
+    assert codes == [401] * 10 + [429]
+    # The switches of the same account, posting with their calls.write token, still write:
+    # a bearer token is an identity of its own, however it is sent.
+    assert _write(shared, _basic(main_account.auth_id, write)).status_code == 201
+    assert _write(shared, f"Bearer {write}").status_code == 201
+    # The locked identity is the auth id: even its right auth token waits out the window
+    # (answering it would tell a guesser which guess was right).
+    locked = _plivo_get(shared, main_account)
+    assert locked.status_code == 429 and "with this credential" in locked.json()["error"]
+    assert 1 <= int(locked["Retry-After"]) <= 60
     assert _plivo_get(Client(REMOTE_ADDR="203.0.113.67"), main_account).status_code == 200
+
+
+@pytest.mark.django_db
+def test_many_bad_credentials_from_one_address_lock_out_the_address(main_account, bearer):
+    _, write = bearer(main_account, scopes=["calls.write"])
+    guesser = Client(REMOTE_ADDR="203.0.113.68")
+    codes = Counter(
+        guesser.get(CARRIERX, HTTP_AUTHORIZATION=f"Bearer {uuid.uuid4()}").status_code
+        for _ in range(101)
+    )
+    assert codes == {401: 100, 429: 1}  # each guess a new identity: the address ceiling
+    for authorization in (f"Bearer {write}", _basic(main_account.auth_id, write), ""):
+        locked = _write(guesser, authorization)
+        assert locked.status_code == 429 and "from this address" in locked.json()["error"]
+    assert _write(Client(REMOTE_ADDR="203.0.113.69"), f"Bearer {write}").status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_locked_out_credential_waits_out_its_window_even_once_it_is_good(main_account, bearer):
+    _, write = bearer(main_account, scopes=["calls.write"])
+    switch = Client(REMOTE_ADDR="203.0.113.70")
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        account_deactivate(account=main_account)
+        assert [_write(switch, f"Bearer {write}").status_code for _ in range(10)] == [401] * 10
+        account_reactivate(account=main_account)
+        waiting = _write(switch, f"Bearer {write}")
+        assert waiting.status_code == 429 and int(waiting["Retry-After"]) == 60
+        clock.shift(timedelta(seconds=61))
+        assert _write(switch, f"Bearer {write}").status_code == 201
 
 
 # --- limits, headers, deploy checks -------------------------------------------------------

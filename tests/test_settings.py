@@ -96,7 +96,7 @@ def test_the_public_base_url_loses_its_trailing_slash(monkeypatch):
 
 
 RATES = ["THROTTLE_PLIVO_ACCOUNT", "THROTTLE_CARRIERX_TOKEN", "THROTTLE_ADDRESS",
-         "THROTTLE_FAILED_AUTH"]  # fmt: skip
+         "THROTTLE_FAILED_AUTH", "THROTTLE_FAILED_AUTH_ADDRESS"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", RATES)
@@ -134,6 +134,8 @@ def test_good_rates_are_kept_and_mean_what_they_say(monkeypatch):
         ("METRICS_ALLOW", "10.0.0.0/8,intranet", "'intranet' is not an IP address"),
         ("PROMETHEUS_MULTIPROC_DIR", "/nonexistent/prometheus", "not an existing directory"),
         ("DATABASE_REPLICA_URLS", "sqlite:///replica.db", "must be PostgreSQL standbys"),
+        ("CALLS_RETENTION_DAYS", "0", "CALLS_RETENTION_DAYS must be >= 1"),
+        ("CALLS_RETENTION_DAYS", "90d", "CALLS_RETENTION_DAYS must be an integer"),
     ],
 )
 def test_scale_settings_stop_start_up_when_wrong(name, raw, message):

@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from calls.access import counters
+from calls.ingest import fs_sample
 from tests.api.conftest import basic
 from tests.servers import burst, free_port, get, gunicorn, new_account, redis_server
 
@@ -80,6 +81,34 @@ def test_the_lockout_holds_through_redis(redis_url, settings, main_account):
     cache.clear()  # the worker's own memory plays no part: the count is in Redis
     locked = guesser.get(path, **basic(main_account))
     assert locked.status_code == 429 and 1 <= int(locked["Retry-After"]) <= 60
+
+
+@pytest.mark.django_db
+def test_the_lockout_counts_per_credential_and_per_address_through_redis(
+    redis_url, settings, main_account, bearer
+):
+    _, write = bearer(main_account, scopes=["calls.write"])
+    shared = Client(REMOTE_ADDR="203.0.113.71")
+    path = PLIVO.format(main_account.auth_id)
+    codes = [shared.get(path, **basic(main_account, "x" * 40)).status_code for _ in range(11)]
+    assert codes == [401] * 10 + [429]
+    cache.clear()  # the worker's own memory plays no part
+    body, content_type = fs_sample.post_body(fs_sample.cdr())
+    posted = shared.post("/ingest/v1/freeswitch", body, content_type=content_type,
+                         HTTP_AUTHORIZATION=f"Bearer {write}")  # fmt: skip
+    assert posted.status_code == 201  # another credential from the same address
+    assert shared.get(path, **basic(main_account)).status_code == 429
+    client = redis.Redis.from_url(redis_url)
+    found = client.scan_iter(f"{settings.REDIS_KEY_PREFIX}authfail:*")
+    keys = {key.decode(): int(client.get(key)) for key in found}
+    prefix = settings.REDIS_KEY_PREFIX + "authfail:203.0.113.71"
+    assert keys == {prefix: 10, f"{prefix}|auth_id:{main_account.auth_id}": 10}
+    # Many credentials from one address: the address ceiling, shared by every worker.
+    settings.THROTTLE_FAILED_AUTH_ADDRESS = "12/1m"
+    guesses = [shared.get("/core/v2/calls/call_drs", HTTP_AUTHORIZATION=f"Bearer {uuid.uuid4()}")
+               for _ in range(3)]  # fmt: skip
+    assert [g.status_code for g in guesses] == [401, 401, 429]
+    assert "from this address" in guesses[-1].json()["errors"][0]["message"]
 
 
 @pytest.mark.django_db

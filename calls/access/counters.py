@@ -68,16 +68,24 @@ def hit(key: str, window: int) -> Count:
 
 def peek(key: str) -> Count:
     """The current window's count under `key`, without counting."""
+    return peek_many([key])[0]
+
+
+def peek_many(keys: list[str]) -> list[Count]:
+    """The current window's count under each key, in one round trip to Redis."""
     shared = _shared()
     if shared is not None:
         client, _ = shared
         try:
             with client.pipeline(transaction=False) as pipe:
-                hits, ttl_ms = pipe.get(_key(key)).pttl(_key(key)).execute()
-            return Count(int(hits or 0), max(0, int(ttl_ms)) / 1000)
+                for key in keys:
+                    pipe.get(_key(key)).pttl(_key(key))
+                values = pipe.execute()
+            pairs = zip(values[::2], values[1::2], strict=True)
+            return [Count(int(hits or 0), max(0, int(ttl_ms)) / 1000) for hits, ttl_ms in pairs]
         except redis.RedisError as exc:
             _fall_back(exc)
-    return _local_peek(key)
+    return [_local_peek(key) for key in keys]
 
 
 def reset() -> None:

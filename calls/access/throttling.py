@@ -14,6 +14,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
 from calls.access import counters
+from calls.access.credentials import presented_identity
 from cdrapi import metrics
 from cdrapi.addresses import client_address
 from cdrapi.env import parse_rate
@@ -74,21 +75,44 @@ class AddressThrottle(_Throttle):
 
 
 class FailedAuthLimiter:
-    """Counts failed authentications per address; past the limit, refuse that address
-    with 429 until the window passes, so tokens cannot be guessed at speed."""
+    """Failed authentications, counted twice: per (client address, claimed identity)
+    against THROTTLE_FAILED_AUTH, and per address alone against the higher
+    THROTTLE_FAILED_AUTH_ADDRESS. Past either, the request is refused with 429 before its
+    credential is checked, until that window passes.
+
+    So one client repeating a bad credential locks out that credential from its address,
+    not the switches that share the address; and since a locked-out request is not
+    counted, it adds at most THROTTLE_FAILED_AUTH failures a window to the address's
+    count. Only many different bad credentials reach the address ceiling: guessing.
+    The identity is calls/access/credentials.presented_identity, never the secret.
+    """
 
     def __init__(self, request) -> None:
-        self.key = f"authfail:{client_address(request)}"
-        self.limit, self.window = parse_rate(settings.THROTTLE_FAILED_AUTH)
+        address = client_address(request)
+        identity = presented_identity(request.META.get("HTTP_AUTHORIZATION", ""))
+        self.limits = [
+            (f"authfail:{address}", settings.THROTTLE_FAILED_AUTH_ADDRESS,
+             "failed_auth_address", ADDRESS_LOCKED),
+        ]  # fmt: skip
+        if identity is not None:  # no header: no credential to count
+            self.limits.append(
+                (f"authfail:{address}|{identity}", settings.THROTTLE_FAILED_AUTH,
+                 "failed_auth", IDENTITY_LOCKED)
+            )  # fmt: skip
 
     def check(self) -> None:
-        count = counters.peek(self.key)
-        if count.hits >= self.limit:
-            metrics.THROTTLED.labels("failed_auth").inc()
-            raise exceptions.Throttled(
-                wait=count.reset_in,
-                detail="Too many failed authentications from this address; wait and retry.",
-            )
+        counts = counters.peek_many([key for key, *_ in self.limits])
+        for (_, rate, label, message), count in zip(self.limits, counts, strict=True):
+            if count.hits >= parse_rate(rate)[0]:
+                metrics.THROTTLED.labels(label).inc()
+                raise exceptions.Throttled(wait=count.reset_in, detail=message)
 
     def failed(self) -> None:
-        counters.hit(self.key, self.window)
+        for key, rate, *_ in self.limits:
+            counters.hit(key, parse_rate(rate)[1])
+
+
+IDENTITY_LOCKED = (
+    "Too many failed authentications with this credential from this address; wait and retry."
+)
+ADDRESS_LOCKED = "Too many failed authentications from this address; wait and retry."

@@ -146,10 +146,7 @@ class Consumer:
     # --- one connection ------------------------------------------------------------------
     def _session(self) -> None:
         o = self.options
-        parameters = pika.URLParameters(o.url)
-        # Named, so an operator can find (or close) this consumer's connection.
-        parameters.client_properties = {"connection_name": f"cdrapi consume_calls {o.queue}"}
-        self._connection = pika.BlockingConnection(parameters)
+        self._connection = connect(o.url, f"consume_calls {o.queue}")
         for name in (o.queue, o.dead_letter_queue):
             self._declare(name)
         channel = self._connection.channel()
@@ -183,18 +180,8 @@ class Consumer:
                 log.warning("stopping: %d messages left unacknowledged", len(pending))
 
     def _declare(self, name: str) -> None:
-        """Use the queue as it is if it exists (whatever its arguments), else create it
-        durable: redeclaring with other arguments would be refused by the broker."""
         assert self._connection is not None
-        channel = self._connection.channel()
-        try:
-            channel.queue_declare(name, passive=True)
-        except pika.exceptions.ChannelClosedByBroker as exc:
-            if exc.reply_code != 404:
-                raise
-            channel = self._connection.channel()
-            channel.queue_declare(name, durable=True)
-        channel.close()
+        declare(self._connection, name)
 
     def _close(self) -> None:
         if self._connection is not None and self._connection.is_open:
@@ -304,6 +291,29 @@ def _unexpected(what: str, exc: BaseException) -> str:
     message goes to the log (with the traceback), never to the header: a database error's
     text holds the failing row's values and COPY lines, for anyone reading the queue."""
     return f"{what}: {type(exc).__name__}"
+
+
+def declare(connection: pika.BlockingConnection, name: str) -> int:
+    """Use the queue as it is if it exists (whatever its arguments), else create it
+    durable: redeclaring with other arguments would be refused by the broker. Returns the
+    messages ready in it."""
+    channel = connection.channel()
+    try:
+        ready = channel.queue_declare(name, passive=True).method.message_count
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code != 404:
+            raise
+        channel = connection.channel()
+        ready = channel.queue_declare(name, durable=True).method.message_count
+    channel.close()
+    return ready
+
+
+def connect(url: str, purpose: str) -> pika.BlockingConnection:
+    """A connection named after what it does, so an operator can find (or close) it."""
+    parameters = pika.URLParameters(url)
+    parameters.client_properties = {"connection_name": f"cdrapi {purpose}"}
+    return pika.BlockingConnection(parameters)
 
 
 def _describe(exc: BaseException) -> str:

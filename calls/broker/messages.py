@@ -12,6 +12,9 @@ from calls.ingest import freeswitch
 from calls.ingest.bodies import parse_json
 
 REASON_HEADER = "x-cdrapi-reason"
+QUEUE_HEADER = "x-cdrapi-queue"
+REJECTED_AT_HEADER = "x-cdrapi-rejected-at"
+REPLAYS_HEADER = "x-cdrapi-replays"
 MAX_REASON = 1000
 
 
@@ -33,13 +36,30 @@ def dead_letter_properties(
     """The original's properties and headers, plus why and where from (persistent)."""
     headers = dict(original.headers or {})
     headers[REASON_HEADER] = reason[:MAX_REASON]
-    headers["x-cdrapi-queue"] = queue
-    headers["x-cdrapi-rejected-at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    headers[QUEUE_HEADER] = queue
+    headers[REJECTED_AT_HEADER] = datetime.now(UTC).isoformat(timespec="seconds")
     return pika.BasicProperties(
         content_type=original.content_type,
         content_encoding=original.content_encoding,
         message_id=original.message_id,
         timestamp=original.timestamp,
+        headers=headers,
+        delivery_mode=pika.DeliveryMode.Persistent,
+    )
+
+
+def replay_properties(dead: pika.BasicProperties) -> pika.BasicProperties:
+    """A dead letter's properties as they were before it died, plus how many times it was
+    sent back (`x-cdrapi-replays`), so a message that keeps failing can be told apart."""
+    headers = dict(dead.headers or {})
+    for name in (REASON_HEADER, QUEUE_HEADER, REJECTED_AT_HEADER):
+        headers.pop(name, None)
+    headers[REPLAYS_HEADER] = int(headers.get(REPLAYS_HEADER) or 0) + 1
+    return pika.BasicProperties(
+        content_type=dead.content_type,
+        content_encoding=dead.content_encoding,
+        message_id=dead.message_id,
+        timestamp=dead.timestamp,
         headers=headers,
         delivery_mode=pika.DeliveryMode.Persistent,
     )

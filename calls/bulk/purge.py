@@ -35,16 +35,17 @@ class PurgeRefused(ValueError):
 
 def call_purge(
     *,
-    older_than_days: int = 90,
+    older_than_days: int | None = None,
     dry_run: bool = False,
     batch_size: int = 10_000,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> PurgeReport:
-    """Remove every call that ended before now - `older_than_days`; report what went.
+    """Remove every call that ended before now - `older_than_days` (default
+    CALLS_RETENTION_DAYS, the API's own line); report what went.
 
-    Refuses a line inside the retention window (fewer than 90 days): calls that the API
-    may still return are never removed.
+    Refuses a line inside the retention window (fewer than CALLS_RETENTION_DAYS): calls
+    that the API may still return are never removed.
     """
     report = PurgeReport(cutoff=_cutoff(older_than_days, now), dry_run=dry_run)
     for _ in purge_steps(report, batch_size=batch_size, progress=progress):
@@ -52,7 +53,9 @@ def call_purge(
     return report
 
 
-def _cutoff(older_than_days: int, now: datetime | None) -> datetime:
+def _cutoff(older_than_days: int | None, now: datetime | None) -> datetime:
+    if older_than_days is None:
+        older_than_days = settings.CALLS_RETENTION_DAYS
     if older_than_days < settings.CALLS_RETENTION_DAYS:
         raise PurgeRefused(
             f"--older-than-days must be at least {settings.CALLS_RETENTION_DAYS}: calls "

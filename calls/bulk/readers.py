@@ -80,14 +80,19 @@ def sniff_format(name: str, first_char: str) -> str:
     return "jsonl" if first_char == "{" else "csv"
 
 
+def cdr_file_paths(path: Path) -> list[Path]:
+    """mod_json_cdr's files under `path` (`*.cdr.json`, sub-directories included, in name
+    order), or `path` itself when it is a file."""
+    return sorted(path.rglob("*.cdr.json")) if path.is_dir() else [path]
+
+
 def read_freeswitch_dir(path: Path) -> Iterator[tuple[str, dict | RecordError]]:
     """The CDRs FreeSWITCH's mod_json_cdr wrote to its err-log-dir while posts failed:
     `<uuid>.cdr.json` (or `a_<uuid>.cdr.json`), each named by its file. A directory is
     read in name order, sub-directories (`rotate`) included; a file is read alone."""
     from calls.ingest.freeswitch import decode
 
-    files = sorted(path.rglob("*.cdr.json")) if path.is_dir() else [path]
-    for file in files:
+    for file in cdr_file_paths(path):
         try:
             yield file.name, decode(file.read_bytes())
         except RecordError as exc:

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 
 from calls.carrierx.cdr import FIELDS
 from calls.carrierx.filter_language import Clause, FilterSyntaxError
+from calls.query import rules
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.values import parse_int, parse_utc_datetime, parse_uuid
@@ -123,11 +124,7 @@ def check_range(applied: Parsed) -> None:
     """A date_stop range must lie within retention and span at most 30 days."""
     cutoff = win.retention_line()
     if applied.upper is not None and applied.upper < cutoff:
-        raise FilterValueError(
-            f"CDRs are kept for 90 days: the date_stop range ends before "
-            f"{cutoff:%Y-%m-%dT%H:%M:%S}Z, so nothing in it can be returned.",
-            "date_stop",
-        )
+        raise FilterValueError(rules.FILTER_BEFORE_RETENTION.format(cutoff=cutoff), "date_stop")
     bounded = applied.lower is not None and applied.upper is not None
     if bounded and applied.upper - applied.lower > win.MAX_SPAN:
         raise FilterValueError(

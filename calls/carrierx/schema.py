@@ -5,6 +5,7 @@ Each parameter's schema admits exactly the values the server takes on their own
 the clock or stored data is said in the descriptions, from calls/query/rules.py.
 """
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
@@ -132,7 +133,7 @@ LIST_PARAMETERS = [
 ]  # fmt: skip
 DETAIL_PARAMETERS = [
     OpenApiParameter("dr_sid", {"type": "string", "pattern": UUID}, OpenApiParameter.PATH,
-                     description="The CDR; one not visible to the token, or older than 90 "
-                     "days, is a 404."),
+                     description="The CDR; one not visible to the token, or older than "
+                     f"{settings.CALLS_RETENTION_DAYS} days (CALLS_RETENTION_DAYS), is a 404."),
     *LIST_PARAMETERS[-3:-1],
 ]  # fmt: skip

@@ -3,55 +3,27 @@
 Kamailio's http_client send) or as `Authorization: Bearer` (README, "Live ingestion").
 
 Read credentials authenticate here (so that a wrong secret still counts towards the
-lockout and a right one is told why it cannot write) but never pass CanWriteCalls.
+lockout and a right one is told why it cannot write) but never pass CanWriteCalls. A good
+credential is remembered like the read faces' (calls/access/credential_cache.py, one
+cache, CREDENTIAL_CACHE_SECONDS): a revoked token stops writing within that time.
 """
 
 from __future__ import annotations
-
-import base64
-import binascii
-import threading
-import time
 
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from accounts import secrets as creds
-from accounts.models import WRITE_SCOPE, BearerToken
+from accounts.models import WRITE_SCOPE
 from accounts.services import account_authenticate, token_lookup
 from calls.access.authentication import LockoutAuthentication
+from calls.access.credentials import decode_basic
 
 FAILED = "Authentication failed: check the auth id and the calls.write token."
 HOW = (
     "Use HTTP Basic auth with the account's auth id as user name and a calls.write token "
     "as password, or Authorization: Bearer <calls.write token>."
 )
-
-
-# A switch authenticates every CDR with the same token: a token found usable is trusted
-# for this long in this process (one query less a post; README, "Live ingestion": a
-# revoked or expired write token, or a deactivated account, stops writing within it).
-TOKEN_CACHE_SECONDS = 2.0
-_cache: dict[str, tuple[float, BearerToken]] = {}
-_cache_lock = threading.Lock()
-
-
-def _lookup(secret: str) -> BearerToken | None:
-    """token_lookup, remembered for TOKEN_CACHE_SECONDS when it finds a token."""
-    now, key = time.monotonic(), creds.digest(secret)
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
-        return hit[1]
-    token = token_lookup(secret)
-    with _cache_lock:
-        if len(_cache) > 10_000:  # many tokens: start over rather than grow
-            _cache.clear()
-        if token is None:
-            _cache.pop(key, None)
-        else:
-            _cache[key] = (now, token)
-    return token
 
 
 class WriteAuthentication(LockoutAuthentication):
@@ -61,18 +33,18 @@ class WriteAuthentication(LockoutAuthentication):
         scheme, _, value = header.partition(" ")
         scheme, value = scheme.lower(), value.strip()
         if scheme == "bearer" and value:
-            token = _lookup(value)
+            token = token_lookup(value)
             if token is None:
                 raise exceptions.AuthenticationFailed("The token is unknown, expired or revoked.")
             return token.account, token
         if scheme != "basic" or not value:
             raise exceptions.AuthenticationFailed(HOW)
-        try:
-            auth_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise exceptions.AuthenticationFailed(FAILED) from None
+        pair = decode_basic(value)
+        if pair is None:
+            raise exceptions.AuthenticationFailed(FAILED)
+        auth_id, secret = pair
         if creds.is_bearer_token(secret):
-            token = _lookup(secret)
+            token = token_lookup(secret)
             if token is None or token.account.auth_id != auth_id:
                 raise exceptions.AuthenticationFailed(FAILED)
             return token.account, token

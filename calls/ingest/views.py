@@ -17,13 +17,14 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import connection, transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calls.bulk.record_rules import RecordError
-from calls.ingest import bodies, freeswitch
+from calls.ingest import bodies, freeswitch, schema
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
 from calls.ingest.service import Format, Outcome, count_rejected, store_documents
 from calls.models import PRODUCTS
@@ -49,7 +50,6 @@ class IngestView(APIView):
     permission_classes = [CanWriteCalls]
     throttle_classes: list = []
     parser_classes: list = []
-    schema = None  # not a read API: documented in docs/ingest.md, not in the OpenAPI schema
     fmt: Format = "calls"
     params: tuple[str, ...] = ("product",)
     max_bytes_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
@@ -113,6 +113,7 @@ class FreeSwitchView(IngestView):
     fmt = "freeswitch"
     params = ("product", "uuid")
 
+    @extend_schema(**schema.FREESWITCH)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         body = self.body(request)
@@ -136,6 +137,7 @@ class KamailioView(IngestView):
 
     fmt = "kamailio"
 
+    @extend_schema(**schema.KAMAILIO)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         documents = self.documents(request, "The CDR")
@@ -153,6 +155,7 @@ class BatchView(IngestView):
     fmt = "calls"
     max_bytes_setting = "INGEST_BATCH_MAX_BYTES"
 
+    @extend_schema(**schema.CALLS)
     def post(self, request: Request) -> Response:
         product = self.product(request)
         return many(request, self.fmt, self.documents(request, "The body"), product)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from rest_framework import exceptions
 
 from accounts import secrets as creds
 from accounts.services import account_authenticate, token_lookup
 from calls.access.authentication import LockoutAuthentication
+from calls.access.credentials import decode_basic
 
 FAILED = "Authentication failed: check your auth id and auth token."
 
@@ -23,11 +21,10 @@ class AccountBasicAuthentication(LockoutAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Use HTTP Basic auth with your auth id as user name and auth token as password."
             )
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise exceptions.AuthenticationFailed(FAILED) from None
-        auth_id, _, token = decoded.partition(":")
+        pair = decode_basic(encoded)
+        if pair is None:
+            raise exceptions.AuthenticationFailed(FAILED)
+        auth_id, token = pair
         account = account_authenticate(auth_id=auth_id, auth_token=token)
         if account is None:
             _refuse_bearer_token(auth_id, token)

@@ -6,6 +6,7 @@ parameters, the clock or stored data is said in the descriptions, from
 calls/query/rules.py.
 """
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -183,7 +184,8 @@ DETAIL_PARAMETERS = [
     AUTH_ID_PARAMETER,
     OpenApiParameter(
         "call_uuid", _pattern(UUID), OpenApiParameter.PATH,
-        description="The call; a call older than 90 days, or not visible, is a 404.",
+        description=f"The call; a call older than {settings.CALLS_RETENTION_DAYS} days "
+        "(CALLS_RETENTION_DAYS), or not visible, is a 404.",
     ),
     _q("call_uuid", _pattern(UUID),
        describe("The official SDKs repeat the path's call_uuid here.", rules.CALL_UUID_MISMATCH)),

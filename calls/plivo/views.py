@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -34,7 +35,13 @@ from cdrapi.openapi import EnvelopeAutoSchema
 
 MAX_LIMIT = 20
 PAGING_PARAMS = ("limit", "offset", "cursor")
-CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the last 90 days."
+CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the last {days} days."
+
+
+def _call_not_found() -> NotFound:
+    return NotFound(CALL_NOT_FOUND.format(days=settings.CALLS_RETENTION_DAYS), "call_uuid")
+
+
 _UUID_AT, _END_AT = COLUMNS.index("call_uuid"), COLUMNS.index("end_time")
 
 
@@ -153,7 +160,7 @@ class CallViewSet(viewsets.ViewSet):
         check_known(request.query_params, {"call_uuid"})
         wanted = _uuid_or_none(call_uuid)  # one parser for the path and the repeat
         if wanted is None:
-            raise NotFound(CALL_NOT_FOUND, "call_uuid")
+            raise _call_not_found()
         repeated = request.query_params.get("call_uuid")
         if repeated is not None and _uuid_or_none(repeated) != wanted:
             raise QueryError("The call_uuid parameter differs from the one in the path.",
@@ -162,7 +169,7 @@ class CallViewSet(viewsets.ViewSet):
         product = (Condition("product", "exact", self.product),)
         row = retrieve(scope, wanted, columns=columns, conditions=product)
         if row is None:
-            raise NotFound(CALL_NOT_FOUND, "call_uuid")
+            raise _call_not_found()
         return scope, row
 
 

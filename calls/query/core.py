@@ -1,6 +1,6 @@
 """The read path both faces share, in the order every request takes it:
 
-scope (calls/query/scope.py) -> retention (the 90-day line from the real clock) ->
+scope (calls/query/scope.py) -> retention (CALLS_RETENTION_DAYS, from the real clock) ->
 conditions (parsed filters) -> window (calls/query/window.py) -> order -> a page, by
 offset or by keyset (one keyset predicate, here) -> an exact total (calls/query/counts.py).
 Every read runs through cdrapi/replicas.py: on a read replica when one is usable.

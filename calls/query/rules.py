@@ -19,10 +19,15 @@ import re
 import string
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Rule:
-    says: str  # for the schema's descriptions
+    """`said` and `message` may name {retention_days}: CALLS_RETENTION_DAYS, filled in
+    when read, so that every sentence follows the setting."""
+
+    said: str  # for the schema's descriptions: read it as `says`
     message: str  # the error message, a str.format template
     status: int = 400
     _shape: re.Pattern = field(init=False, repr=False, compare=False)
@@ -33,8 +38,12 @@ class Rule:
         shape = "".join(re.escape(text) + ("[^.]+" if name else "") for text, name, _, _ in parts)
         object.__setattr__(self, "_shape", re.compile(shape))
 
+    @property
+    def says(self) -> str:
+        return self.said.format(**_standing())
+
     def format(self, **values) -> str:
-        return self.message.format(**values)
+        return self.message.format(**_standing(), **values)
 
     def matches(self, message: str) -> bool:
         return self._shape.fullmatch(message) is not None
@@ -42,8 +51,9 @@ class Rule:
 
 # --- the Plivo face: the end_time window (calls/query/window.py) --------------------------------
 WINDOW_BEFORE_RETENTION = Rule(
-    "A window that ends more than 90 days ago is a 400 (one that straddles that line is cut).",
-    "Calls are kept for 90 days: the requested {field} range ends before "
+    "A window that ends more than {retention_days} days ago is a 400 (one that straddles that "
+    "line is cut).",
+    "Calls are kept for {retention_days} days: the requested {field} range ends before "
     "{cutoff:%Y-%m-%d %H:%M:%S} UTC, so nothing in it can be returned.",
 )
 WINDOW_IN_FUTURE = Rule(
@@ -106,12 +116,12 @@ ORDER_WITH_KEYSET = Rule(
     "With after or before, only date_stop can be ordered on.",
 )
 KEYSET_NOT_VISIBLE = Rule(
-    "after/before must be the dr_sid of a CDR this token can see, within 90 days.",
+    "after/before must be the dr_sid of a CDR this token can see, within {retention_days} days.",
     "No visible CDR has the dr_sid given as {param}.",
 )
 FILTER_BEFORE_RETENTION = Rule(
-    "A date_stop range that ends more than 90 days ago is a 400.",
-    "CDRs are kept for 90 days: the date_stop range ends before "
+    "A date_stop range that ends more than {retention_days} days ago is a 400.",
+    "CDRs are kept for {retention_days} days: the date_stop range ends before "
     "{cutoff:%Y-%m-%dT%H:%M:%S}Z, so nothing in it can be returned.",
 )
 FILTER_TOO_WIDE = Rule(
@@ -125,6 +135,12 @@ QUERY_TOO_LONG = Rule(
     "The query string is longer than {limit} bytes.",
     status=414,
 )
+
+
+def _standing() -> dict:
+    """The values every rule's sentences may name."""
+    return {"retention_days": settings.CALLS_RETENTION_DAYS}
+
 
 ALL = tuple(value for value in list(globals().values()) if isinstance(value, Rule))
 

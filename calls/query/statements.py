@@ -2,7 +2,7 @@
 
 Compiling a list's page query to SQL cost about a sixth of a list request's Python, and
 the SQL of two requests with the same inputs is the same text: only the clock moves
-between them (the window of a list without end_time bounds, the 90-day retention line).
+between them (the window of a list without end_time bounds, the retention line).
 So a worker compiles each shape once and afterwards only puts the new times in.
 
 The key holds every input of a CallQuery (the database, the columns, the scope's account

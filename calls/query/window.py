@@ -2,9 +2,10 @@
 
 1. No end_time bound: the last 7 days. 2. Only a lower bound: up to now; only an upper
 bound: the 7 days up to it. 3. Wider than 30 days, or lower after upper: an error.
-4. Nothing older than 90 days is ever returned: a window wholly before the retention line
-is an error, one that straddles it is cut silently. The line comes from the real current
-time, never from a cursor's `now`, so a kept cursor cannot reach past it.
+4. Nothing that ended before the retention line (CALLS_RETENTION_DAYS, 90 by default) is
+ever returned: a window wholly before the line is an error, one that straddles it is cut
+silently. The line comes from the real current time, never from a cursor's `now`, so a
+kept cursor cannot reach past it.
 5. Each bound keeps its own strictness (gt/gte, lt/lte).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,12 +23,16 @@ from calls.query.errors import QueryError
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=30)
-RETENTION = timedelta(days=90)
+
+
+def retention() -> timedelta:
+    """How long calls are kept and served: CALLS_RETENTION_DAYS, the one setting."""
+    return timedelta(days=settings.CALLS_RETENTION_DAYS)
 
 
 def retention_line() -> datetime:
-    """The oldest end_time any API may return: 90 days before the real current time."""
-    return timezone.now() - RETENTION
+    """The oldest end_time any API may return: the retention before the real current time."""
+    return timezone.now() - retention()
 
 
 class WindowError(QueryError):

@@ -15,6 +15,10 @@ parent has them, a partition built `LIKE` the parent `INCLUDING CONSTRAINTS` cop
 and ATTACH refuses a table that lacks one. (Databases partitioned before 0007 had a parent
 without them, hence partitions without them; `restore_checks` mends that.)
 
+Every partition carries AUTOVACUUM, so that autovacuum visits it after each ~100k new
+rows and the visibility map stays set: totals are index-only counts, which read the heap
+for every page not marked all-visible (docs/performance.md, "The visibility map").
+
 On other databases every function here is a no-op: the table is a plain table.
 """
 
@@ -35,6 +39,15 @@ DEFAULT_PARTITION = f"{TABLE}_default"
 _EPOCH_MONDAY = date(1970, 1, 5)
 _LOCK_KEY = 0x43445250  # advisory lock: one partition writer at a time ("CDRP")
 _BOUND_RE = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
+# Storage parameters of every partition (a partitioned parent takes none). PostgreSQL's
+# insert-driven autovacuum waits for 1000 + 20% of a table's rows: millions of unmarked
+# pages on a big weekly partition. With no scale factor it runs every 100k inserts, each
+# pass reading only the pages not yet all-visible.
+AUTOVACUUM = {
+    "autovacuum_vacuum_insert_scale_factor": "0",
+    "autovacuum_vacuum_insert_threshold": "100000",
+}
+_WITH = ", ".join(f"{name} = {value}" for name, value in AUTOVACUUM.items())
 
 
 @dataclass(frozen=True, order=True)
@@ -136,7 +149,7 @@ def _create(lo: datetime, hi: datetime) -> Partition:
     with connection.cursor() as cur:
         cur.execute(
             f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
-            "INCLUDING STORAGE)"
+            f"INCLUDING STORAGE) WITH ({_WITH})"
         )
         counts.guard_partition(name)  # before rows move in, so that they are counted
         # Rows that arrived before this partition existed sit in the default partition.
@@ -160,6 +173,35 @@ def ensure_ahead(now: datetime | None = None, ahead_days: int | None = None) -> 
     ahead = settings.CALLS_PARTITIONS_AHEAD_DAYS if ahead_days is None else ahead_days
     start = now - timedelta(days=settings.CALLS_RETENTION_DAYS)
     return ensure(start, now + timedelta(days=ahead + 1))
+
+
+def tune_autovacuum() -> list[str]:
+    """Give AUTOVACUUM to every partition that lacks it (made before it existed, or
+    reset by hand); return their names. ALTER TABLE ... SET takes a SHARE UPDATE EXCLUSIVE
+    lock, which reads and writes do not wait for; each waits at most LOCK_TIMEOUT_MS."""
+    if not enabled():
+        return []
+    wanted = {f"{name}={value}" for name, value in AUTOVACUUM.items()}
+    bounded = {part.name for part in existing()}  # the default partition holds strays only
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, coalesce(c.reloptions, '{}') FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass",
+            [TABLE],
+        )
+        lacking = sorted(
+            name
+            for name, options in cur.fetchall()
+            if name in bounded and not wanted <= set(options)
+        )
+
+    def tune(name: str) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f'ALTER TABLE "{name}" SET ({_WITH})')
+
+    for name in lacking:
+        locks.with_lock_retries(lambda name=name: tune(name), what=f"tuning {name}")
+    return lacking
 
 
 def ensure_for_range(lo: datetime, hi: datetime, now: datetime | None = None) -> None:

@@ -76,7 +76,8 @@ FACES = [
 def test_a_malformed_credential_is_a_401_that_counts_towards_the_lockout(
     settings, main_account, bearer, face, make
 ):
-    settings.THROTTLE_FAILED_AUTH = "2/1m"
+    # The address ceiling as low as the credential's: two failures lock out the address.
+    settings.THROTTLE_FAILED_AUTH = settings.THROTTLE_FAILED_AUTH_ADDRESS = "2/1m"
     _, secret = bearer(main_account)
     header = make(main_account.auth_id, main_account.raw_auth_token, secret)
     url, shape = (_plivo_list(main_account), _plivo_shape)
@@ -90,6 +91,7 @@ def test_a_malformed_credential_is_a_401_that_counts_towards_the_lockout(
         shape(response)
         # Nothing malformed is sent to the database (a well-formed wrong credential may be).
         assert all("\x00" not in str(q["sql"]) for q in queries.captured_queries)
+    assert client.get(url, HTTP_AUTHORIZATION=header).status_code == 429
     # The address is now locked out, whatever it sends next: even good credentials.
     good = {"plivo": basic(main_account), "carrierx": {"HTTP_AUTHORIZATION": f"Bearer {secret}"}}
     locked = client.get(url, **good[face])

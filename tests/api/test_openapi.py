@@ -1,13 +1,19 @@
 """The OpenAPI schema: served, valid, real responses conform to it, and its parameters
 admit exactly what the server takes."""
 
+import base64
+import json
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import schemathesis
 from drf_spectacular.validation import validate_schema
 
 from calls.carrierx.cdr import NAMES
+from calls.ingest import fs_sample
+from calls.ingest.bodies import NDJSON_TYPES
 from calls.query import rules
 from cdrapi.wsgi import application
 from tests.api.conftest import basic
@@ -30,13 +36,20 @@ def test_the_schema_is_served_and_valid(client):
         "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/",
         "/v1/Account/{auth_id}/Zentrunk/Call/{call_uuid}/Insights/",
         "/core/v2/calls/call_drs", "/core/v2/calls/call_drs/{dr_sid}",
+        "/ingest/v1/freeswitch", "/ingest/v1/kamailio", "/ingest/v1/calls",
     }  # fmt: skip
+    for path in ("/ingest/v1/freeswitch", "/ingest/v1/kamailio", "/ingest/v1/calls"):
+        operation = document["paths"][path]
+        assert set(operation) == {"post"}, path
+        assert operation["post"]["security"] == [{"ingestBasicAuth": []}, {"ingestBearerAuth": []}]
     params = {p["name"] for p in document["paths"]["/v1/Account/{auth_id}/Call/"]["get"]
               ["parameters"]}  # fmt: skip
     assert {"from_number", "end_time__gte", "bill_duration__lt", "limit", "cursor"} <= params
     assert set(document["components"]["securitySchemes"]) == {
         "plivoBasicAuth",
         "carrierxBearerAuth",
+        "ingestBasicAuth",
+        "ingestBearerAuth",
     }
 
 
@@ -96,6 +109,62 @@ def test_real_responses_conform_to_the_schema(main_account, other_account, beare
         case = operation.Case(path_parameters=path_parameters, query=query, headers=headers)
         response = case.call()
         assert response.status_code == status, (template, query, response.text[:200])
+        case.validate_response(response)  # raises if body, status or type break the schema
+
+
+@schemathesis.serializer("application/x-www-form-base64-encoded", *NDJSON_TYPES)
+def _as_written(ctx, value) -> bytes:
+    """Bodies of the ingest endpoints' own media types go as the test wrote them."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def test_real_ingest_answers_conform_to_the_schema(main_account, bearer, settings):
+    # schemathesis's auth check sends each case again with bad credentials: not a lockout.
+    settings.THROTTLE_FAILED_AUTH = settings.THROTTLE_FAILED_AUTH_ADDRESS = "1000000/1s"
+    _, write = bearer(main_account, scopes=["calls.write"])
+    _, read = bearer(main_account, scopes=["calls.read"])
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    as_basic = "Basic " + base64.b64encode(f"{main_account.auth_id}:{write}".encode()).decode()
+    writer = {"Authorization": f"Bearer {write}"}
+    cdr = fs_sample.cdr()
+    form, form_type = fs_sample.post_body(fs_sample.cdr(), "base64")
+    end = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    record = {"call_uuid": str(uuid.uuid4()), "from_number": "+14155550100",
+              "to_number": "+442071234567", "call_direction": "outbound",
+              "end_time": end.isoformat(sep=" "), "call_duration": 50}  # fmt: skip
+    start = end.timestamp()
+    kamailio = {"start_time": f"{start:.3f}", "end_time": f"{start + 62.5:.3f}",
+                "duration": "62.500", "call_id": f"{uuid.uuid4()}@127.0.0.1",
+                "from_user": "+14155550100", "to_user": "442071234567", "sip_code": "200",
+                "sip_reason": "OK", "answered": "true", "setup_ts": f"{start:.6f}",
+                "answer_ts": f"{start + 2.5:.6f}", "from_tag": "t1"}  # fmt: skip
+    cases = [  # (path, body, media type, query, headers, status)
+        ("/ingest/v1/freeswitch", cdr.encode(), "application/json", {}, writer, 201),
+        ("/ingest/v1/freeswitch", cdr.encode(), "application/json", {},
+         {"Authorization": as_basic}, 200),  # the same CDR again: a duplicate
+        ("/ingest/v1/freeswitch", form, form_type, {"product": "zentrunk"}, writer, 201),
+        ("/ingest/v1/freeswitch", b"{", "application/json", {}, writer, 400),
+        ("/ingest/v1/freeswitch", cdr.encode(), "application/json", {"uuid": str(uuid.uuid4())},
+         writer, 422),
+        ("/ingest/v1/freeswitch", cdr.encode(), "application/json", {}, {}, 401),
+        ("/ingest/v1/freeswitch", cdr.encode(), "application/json", {},
+         {"Authorization": f"Bearer {read}"}, 403),
+        ("/ingest/v1/kamailio", json.dumps(kamailio).encode(), "application/json", {}, writer, 201),
+        ("/ingest/v1/kamailio", json.dumps(kamailio).encode(), "application/json", {}, writer, 200),
+        ("/ingest/v1/kamailio", json.dumps({**kamailio, "sip_code": "x"}).encode(),
+         "application/json", {}, writer, 422),
+        ("/ingest/v1/kamailio", json.dumps([kamailio, {}]).encode(), "application/json", {},
+         writer, 422),  # a batch: one duplicate, one refused
+        ("/ingest/v1/calls", json.dumps([record]).encode(), "application/json", {}, writer, 200),
+        ("/ingest/v1/calls", (json.dumps(record) + "\n" + json.dumps({**record, "call_uuid": "x"})
+                              ).encode(), "application/x-ndjson", {}, writer, 422),
+        ("/ingest/v1/calls", b"{}", "application/json", {"bogus": "1"}, writer, 400),
+    ]  # fmt: skip
+    for path, body, media_type, query, headers, status in cases:
+        operation = schema[path]["POST"]
+        case = operation.Case(body=body, media_type=media_type, query=query, headers=headers)
+        response = case.call()
+        assert response.status_code == status, (path, query, response.text[:300])
         case.validate_response(response)  # raises if body, status or type break the schema
 
 

@@ -94,6 +94,41 @@ def test_ensure_partitions_is_idempotent(capsys):
     assert first[-1].end >= datetime.now(UTC) + timedelta(days=60)
 
 
+def _reloptions(name: str) -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = %s", [name])
+        return set(cur.fetchone()[0])
+
+
+AUTOVACUUM = {
+    "autovacuum_vacuum_insert_scale_factor=0",
+    "autovacuum_vacuum_insert_threshold=100000",
+}
+
+
+def test_a_new_partition_is_vacuumed_every_100k_inserts(main_account):
+    later = datetime.now(UTC) + timedelta(days=300)
+    call = CallFactory(account=main_account, end_time=later)  # a move-in counts as inserts
+    (created,) = partitions.ensure(later, later + timedelta(seconds=1))
+    assert _reloptions(created.name) == AUTOVACUUM  # docs/performance.md, "The visibility map"
+    assert _partition_of(call) == created.name
+
+
+def test_ensure_partitions_mends_a_partition_without_the_autovacuum_settings(capsys):
+    oldest, newest = partitions.existing()[0], partitions.existing()[-1]
+    assert _reloptions(oldest.name) == _reloptions(newest.name) == AUTOVACUUM  # made by migrate
+    with connection.cursor() as cur:  # as a partition made before this version was
+        cur.execute(
+            f'ALTER TABLE "{oldest.name}" RESET (autovacuum_vacuum_insert_scale_factor, '
+            "autovacuum_vacuum_insert_threshold)"
+        )
+    assert _reloptions(oldest.name) == set()
+    call_command("ensure_partitions")
+    assert _reloptions(oldest.name) == AUTOVACUUM
+    assert f"gave {oldest.name} the partitions' autovacuum settings" in capsys.readouterr().out
+    assert partitions.tune_autovacuum() == []  # nothing left to mend
+
+
 def test_ensure_fills_only_gaps_when_the_width_changes(settings):
     before = partitions.existing()
     settings.CALLS_PARTITION_DAYS = 30

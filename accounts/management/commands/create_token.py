@@ -40,6 +40,7 @@ class Command(BaseCommand):
         token = issued.token
         if json:
             payload = {
+                "id": token.pk,  # what list_tokens, rotate_token and revoke_token show and take
                 "auth_id": account.auth_id,
                 "token": issued.secret,
                 "scopes": token.scopes,
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             self.stdout.write(jsonlib.dumps(payload))
         else:
             self.stdout.write(f"bearer token: {issued.secret}  (shown once; store it now)")
+            self.stdout.write(f"id:           {token.pk}")
             self.stdout.write(f"scopes:       {', '.join(token.scopes)}")
             if token.expires_at:
                 self.stdout.write(f"expires at:   {token.expires_at.isoformat()}")

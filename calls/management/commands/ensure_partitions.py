@@ -7,7 +7,8 @@ from calls.store.locks import LockBusy
 
 class Command(BaseCommand):
     help = (
-        "Create the call-table partitions from the retention line to DAYS ahead "
+        "Create the call-table partitions from the retention line to DAYS ahead, and give "
+        "any partition lacking them the autovacuum settings index-only counts rely on "
         "(PostgreSQL; a no-op elsewhere). Idempotent and safe to run alongside traffic; "
         "one run at a time across hosts (advisory lock): a second run exits 0 at once."
     )
@@ -35,10 +36,13 @@ class Command(BaseCommand):
                 return
             try:
                 created = partitions.ensure_ahead(ahead_days=max(ahead, 0))
+                tuned = partitions.tune_autovacuum()
             except LockBusy as exc:
                 raise CommandError(str(exc)) from None
         for part in created:
             self.stdout.write(f"created {part.name} [{part.start:%Y-%m-%d}, {part.end:%Y-%m-%d})")
+        for name in tuned:
+            self.stdout.write(f"gave {name} the partitions' autovacuum settings")
         self.stdout.write(
             f"{len(created)} partition(s) created, {len(partitions.existing())} in all"
         )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.bulk.progress import progress_bar
@@ -8,14 +9,18 @@ from calls.store.locks import LockBusy
 
 class Command(BaseCommand):
     help = (
-        "Enforce retention: remove calls that ended more than N days ago (default 90). "
+        "Enforce retention: remove calls that ended more than N days ago (default "
+        "CALLS_RETENTION_DAYS, 90 unless set). "
         "Drops whole partitions on PostgreSQL, deletes the rest in bounded batches. "
         "Safe to interrupt and re-run. One run at a time across hosts (advisory lock): a "
         "second run exits 0 at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--older-than-days", type=int, default=90, metavar="N")
+        parser.add_argument(
+            "--older-than-days", type=int, metavar="N",
+            help=f"at least CALLS_RETENTION_DAYS, the default ({settings.CALLS_RETENTION_DAYS})",
+        )  # fmt: skip
         parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
         parser.add_argument("--batch-size", type=int, default=10_000, metavar="B")
         parser.add_argument(
