@@ -65,6 +65,8 @@ def parse_args() -> argparse.Namespace:
 
 def setup_django(url: str) -> None:
     os.environ.update(
+        # The shipped defaults, not a development checkout's .env (cdrapi/env.py).
+        CDRAPI_ENV_FILE="",
         DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings", DEBUG="0",
         SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-" + "x" * 40),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",

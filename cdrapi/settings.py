@@ -1,15 +1,16 @@
 """Settings, every value read from the environment (see the README's configuration table).
 
 SQLite is the default so that one can check out the code and run it; production sets
-DATABASE_URL to PostgreSQL.
+DATABASE_URL to PostgreSQL. A development checkout's `.env` (cdrapi/env.py) fills in what
+the environment does not say.
 """
-
-from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from cdrapi.env import (
+    CHECKOUT,
+    DEFAULT_DATABASE_URL,
     env_base_url,
     env_bool,
     env_directory,
@@ -19,9 +20,16 @@ from cdrapi.env import (
     env_rate,
     env_str,
     env_url,
+    load_env_file,
+    local_env_file,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = CHECKOUT
+
+# `make run` leaves DEBUG=1, a SECRET_KEY and its DATABASE_URL there, so that a command
+# typed in any shell reaches the same database; the environment wins (README, "Set up").
+LOCAL_ENV_FILE = local_env_file()
+load_env_file(LOCAL_ENV_FILE)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -29,7 +37,8 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run sets DEBUG=1)"
+            "SECRET_KEY must be set when DEBUG is off "
+            "(in a development checkout, `make run` writes DEBUG=1 and a SECRET_KEY to .env)"
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
@@ -108,7 +117,7 @@ TEMPLATES = [
 # Persistent connections by default: under a sync WSGI server each worker serves one
 # request at a time, so one long-lived connection per worker is the cheapest option
 # (see the README for the measurement against psycopg's pool). DB_POOL=1 switches to it.
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
 # Management commands (manage.py marks their process, and the processes they spawn, with
 # CDRAPI_COMMAND=1; not runserver) run maintenance that legitimately takes longer than an
 # API request may: they get their own statement timeout, 0 = none. They work in bounded
