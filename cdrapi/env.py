@@ -22,6 +22,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])", re.ASCII)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_HOST = re.compile(r"\*|\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]", re.ASCII)
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 # The database of a checkout run without DATABASE_URL (settings, and what `make run` writes).
@@ -70,6 +71,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """Host names as clients send them in `Host` (`cdr.example.com`, `.example.com` for
+    its subdomains, `10.0.0.5`, `[::1]`, `*`): Django compares them without the port, so
+    an entry with a scheme, a port or a path never matches and is refused here."""
+    hosts = env_list(name, default)
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ImproperlyConfigured(
+                f"{name}: {host!r} is not a host name as clients send it (cdr.example.com, "
+                ".example.com, 10.0.0.5, [::1]): no scheme, port or path"
+            )
+    return hosts
 
 
 def env_base_url(name: str) -> str:

@@ -14,6 +14,7 @@ from cdrapi.env import (
     env_base_url,
     env_bool,
     env_directory,
+    env_hosts,
     env_int,
     env_list,
     env_networks,
@@ -42,7 +43,14 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env_hosts("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start, then refuse every request (400): stop here instead.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off: the host names clients reach this "
+        "server by, comma-separated (ALLOWED_HOSTS=cdr.example.com); without it every "
+        "request is refused"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -129,14 +137,22 @@ COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0, minimu
 DB_POOL = env_bool("DB_POOL", False)
 
 
-def _database(url: str) -> dict:
-    db = dj_database_url.parse(
-        url,
-        conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
-        # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
-        # without Django's round trip (SELECT 1) on every request.
-        conn_health_checks=False,
-    )
+def _database(url: str, name: str) -> dict:
+    try:
+        db = dj_database_url.parse(
+            url,
+            conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
+            # without Django's round trip (SELECT 1) on every request.
+            conn_health_checks=False,
+        )
+    except ValueError as exc:  # the URL itself is not shown: it may hold a password
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        raise ImproperlyConfigured(
+            f"{name} must be a URL like postgres://user:password@host:5432/name or "
+            f"sqlite:///path ({'scheme ' + repr(scheme) if scheme else 'no scheme'}: "
+            f"{type(exc).__name__})"
+        ) from None
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
         # A statement slower than this is cut and answered 503: no hung worker.
@@ -153,7 +169,7 @@ def _database(url: str) -> dict:
     return db
 
 
-_db = _database(DATABASE_URL)
+_db = _database(DATABASE_URL, "DATABASE_URL")
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
     if not _db["TEST"]["NAME"]:
@@ -165,7 +181,7 @@ DATABASES = {"default": _db}
 # otherwise to the primary. Writes, accounts, credentials and the admin always use the primary.
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
-    _replica = _database(_url)
+    _replica = _database(_url, "DATABASE_REPLICA_URLS")
     if _replica["ENGINE"] != "django.db.backends.postgresql" or _db["ENGINE"] != _replica["ENGINE"]:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URLS must be PostgreSQL standbys of a PostgreSQL DATABASE_URL"

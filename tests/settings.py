@@ -7,6 +7,7 @@ import os
 # too; a test that reads such a file names one itself.
 os.environ["CDRAPI_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")  # DEBUG is off here
 
 from cdrapi.settings import *  # noqa: F403
 
