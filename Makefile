@@ -36,9 +36,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The demo server runs with DEBUG on unless the environment says otherwise.
-run: export DEBUG ?= 1
+# The first run writes .env (DEBUG=1, a SECRET_KEY, this run's DATABASE_URL), which every
+# later manage.py command reads, in any shell; the environment wins over it.
 run: venv
+	$(BIN)/python -m cdrapi.first_run
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py demo_setup --host $(HOST) --port $(PORT)

@@ -23,6 +23,8 @@ Signals (to the master, `kill -HUP $(cat /run/cdrapi/gunicorn.pid)`):
 """
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -74,6 +76,11 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # With PROMETHEUS_MULTIPROC_DIR set, the metric files of the previous run are removed at
 # start, and a dead worker's are marked so its gauges stop counting.
 def on_starting(server):
+    # First, a bad setting (README, "Configuration") stops the server before any worker
+    # starts, with one line naming it (cdrapi/startup.py). Checked in a child process: the
+    # master imports no application code, so a HUP still loads new code.
+    if subprocess.run([sys.executable, "-m", "cdrapi.startup"], check=False).returncode:
+        server.halt("bad settings (the line above)", 1)
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         Path(directory).mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,6 @@ import base64
 import http.client
 import json
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench.load import wrk_path
 from calls.ingest import fs_sample
 
 PLACEHOLDER = "c0ffee00-0000-4000-8000-00000000beef"
@@ -93,9 +93,7 @@ def ingest_rows(
 
 def single_posts(base_url: str, auth: tuple[str, str]) -> tuple[str, str]:
     label = "ingest: single FreeSWITCH CDR POSTs, c8 (wrk)"
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        return label, "wrk not installed"
+    wrk = wrk_path()
     template = fs_sample.cdr(call_uuid=PLACEHOLDER, end=datetime.now(UTC) - timedelta(seconds=5))
     with tempfile.TemporaryDirectory() as tmp:
         doc = Path(tmp) / "cdr.json"

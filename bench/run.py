@@ -63,8 +63,27 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def server_connection(url: str):
+    """A connection to the PostgreSQL server of `url` (its `postgres` database), or stop
+    saying that it does not answer."""
+    import psycopg
+
+    parsed = urlparse(url)
+    try:
+        return psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True,
+                               connect_timeout=5)  # fmt: skip
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1]
+        raise SystemExit(
+            f"PostgreSQL does not answer at {parsed.hostname}:{parsed.port or 5432} ({reason}); "
+            "start it, or name another server with BENCH_DATABASE_URL or --database-url"
+        ) from None
+
+
 def setup_django(url: str) -> None:
     os.environ.update(
+        # The shipped defaults, not a development checkout's .env (cdrapi/env.py).
+        CDRAPI_ENV_FILE="",
         DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings", DEBUG="0",
         SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret-key-" + "x" * 40),
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
@@ -72,11 +91,8 @@ def setup_django(url: str) -> None:
         # statement timeout (none by default), not the API's (VACUUM of 10M rows > 5 s).
         CDRAPI_COMMAND="1",
     )  # fmt: skip
-    import psycopg
-
     parsed = urlparse(url)
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with server_connection(url) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                               [parsed.path.lstrip("/")]).fetchone()  # fmt: skip
         if not exists:
@@ -230,9 +246,18 @@ def _fixture():
 
 def main() -> None:
     args = parse_args()
+    from bench.load import drive, ensure_wrk
+
+    # What the run needs, checked before anything is seeded: minutes in is too late.
+    server_connection(args.database_url).close()
+    ensure_wrk()
+    from bench.consumer import broker_missing
+
+    missing = broker_missing()
+    if missing:
+        log(f"the consumer's row will be skipped: {missing}")
     setup_django(args.database_url)
     from bench import data, report
-    from bench.load import drive
 
     target = args.rows
     steps = [int(s) for s in args.steps.split(",") if s and int(s) < target] + [target]

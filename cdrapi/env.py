@@ -1,12 +1,19 @@
-"""Typed readers for settings taken from the environment.
+"""Typed readers for settings taken from the environment, and the local settings file.
 
 Each fails loudly with ImproperlyConfigured: a typo in production config should stop the
 process at start-up, not surface later as odd behaviour.
+
+A development checkout keeps its settings in a git-ignored `.env` (`make run` writes it
+once, cdrapi/first_run.py), which the settings load into the environment before reading
+it: every `manage.py` command, in any shell, then finds the same database. The process
+environment wins over the file.
 """
 
 import ipaddress
 import os
 import re
+import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +22,14 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _RATE = re.compile(r"([0-9]+)/([0-9]*)([smhd])", re.ASCII)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_HOST = re.compile(r"\*|\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]", re.ASCII)
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+# The database of a checkout run without DATABASE_URL (settings, and what `make run` writes).
+DEFAULT_DATABASE_URL = f"sqlite:///{CHECKOUT / 'db.sqlite3'}"
+# Names the local settings file instead of <checkout>/.env; empty: read none (the suite).
+ENV_FILE_VARIABLE = "CDRAPI_ENV_FILE"
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)", re.ASCII)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -25,6 +40,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None:
         return default
+    return parse_bool(name, raw)
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """`raw` as the boolean setting `name` (1/0, true/false, yes/no, on/off)."""
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -51,6 +71,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """Host names as clients send them in `Host` (`cdr.example.com`, `.example.com` for
+    its subdomains, `10.0.0.5`, `[::1]`, `*`): Django compares them without the port, so
+    an entry with a scheme, a port or a path never matches and is refused here."""
+    hosts = env_list(name, default)
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ImproperlyConfigured(
+                f"{name}: {host!r} is not a host name as clients send it (cdr.example.com, "
+                ".example.com, 10.0.0.5, [::1]): no scheme, port or path"
+            )
+    return hosts
 
 
 def env_base_url(name: str) -> str:
@@ -131,3 +165,69 @@ def env_rate(name: str, default: str) -> str:
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from None
     return raw.strip()
+
+
+# --- The local settings file ---------------------------------------------------------------
+def local_env_file() -> Path | None:
+    """The local settings file this process reads: CDRAPI_ENV_FILE, else <checkout>/.env;
+    None when CDRAPI_ENV_FILE is empty."""
+    raw = os.environ.get(ENV_FILE_VARIABLE)
+    if raw is None:
+        return CHECKOUT / ".env"
+    return Path(raw) if raw.strip() else None
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The `NAME=value` lines of a local settings file. Blank lines and `#` comments are
+    skipped; `export ` before a name, one pair of quotes around a value and a ` #` comment
+    after an unquoted one are allowed; any other line stops start-up (a setting silently
+    skipped is the trap this file exists to remove). No `$` expansion: a value is literal."""
+    values = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.fullmatch(line)
+        if not match:
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value")
+        value = match[2]
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        values[match[1]] = value
+    return values
+
+
+def load_env_file(path: Path | None) -> None:
+    """Put the file's settings into the environment where it has none (the environment
+    wins); child processes inherit them. A missing file is nothing to load, unless
+    CDRAPI_ENV_FILE named it."""
+    if path is None:
+        return
+    if not path.is_file():
+        if os.environ.get(ENV_FILE_VARIABLE):
+            raise ImproperlyConfigured(f"{ENV_FILE_VARIABLE}: {str(path)!r} is not a file")
+        return
+    for name, value in read_env_file(path).items():
+        os.environ.setdefault(name, value)
+
+
+def write_local_env(path: Path, database_url: str) -> bool:
+    """Create a development checkout's settings file: DEBUG=1, a new random SECRET_KEY and
+    `database_url`, readable by its owner only. False, and nothing written, when the file
+    exists: it is never overwritten (it may hold the developer's own settings)."""
+    text = (
+        "# Local settings of this checkout, written once by `make run` (cdrapi/first_run.py).\n"
+        "# Every manage.py command reads them; the environment wins. Not for production.\n"
+        "DEBUG=1\n"
+        f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
+        f"DATABASE_URL={database_url}\n"
+    )
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return True

@@ -3,10 +3,13 @@
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
+from cdrapi.version import VERSION
+
 
 def healthz(request):
-    """The process is up and serving (no dependency is checked)."""
-    return JsonResponse({"status": "ok"})
+    """The process is up and serving (no dependency is checked), and which version it runs:
+    during a rolling upgrade, which hosts have the new code."""
+    return JsonResponse({"status": "ok", "version": VERSION})
 
 
 def readyz(request):

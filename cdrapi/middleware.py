@@ -1,5 +1,5 @@
 """Request id, request limits and well-formedness, one JSON access-log line per request,
-and the check of a reused database connection."""
+the check of a reused database connection, and the API's error pages with DEBUG on."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from cdrapi.addresses import client_address
 from cdrapi.faces import error_response, face_of
+from cdrapi.views import api_bad_request, api_not_found
 
 access_log = logging.getLogger("cdrapi.access")
 # HTTP allows a tab in a header value and no other control character (RFC 9110, 5.5).
@@ -132,6 +133,34 @@ def malformed(request) -> tuple[str, str] | None:
             header = key.removeprefix("HTTP_").replace("_", "-").title()
             return header, f"The {header} header contains a control character."
     return None
+
+
+class DebugErrorPagesMiddleware:
+    """With DEBUG on, Django answers a path no URL pattern matches, or a request it refuses
+    before any view (a Host not in ALLOWED_HOSTS), with its technical HTML pages (one lists
+    every URL pattern) and never calls handler404 or handler400. Under the API prefixes this
+    puts back the JSON that production answers (cdrapi.views), so that a client meets the
+    same answers on `make run` as in production.
+
+    Listed before CommonMiddleware: its APPEND_SLASH redirect is decided first. With DEBUG
+    off it only compares a status code: the handlers already answered in JSON."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        status = response.status_code
+        if (
+            status in _API_ERROR_PAGES
+            and settings.DEBUG
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return _API_ERROR_PAGES[status](request) or response
+        return response
+
+
+_API_ERROR_PAGES = {400: api_bad_request, 404: api_not_found}
 
 
 class AccessLogMiddleware:

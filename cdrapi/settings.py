@@ -1,28 +1,38 @@
 """Settings, every value read from the environment (see the README's configuration table).
 
 SQLite is the default so that one can check out the code and run it; production sets
-DATABASE_URL to PostgreSQL.
+DATABASE_URL to PostgreSQL. A development checkout's `.env` (cdrapi/env.py) fills in what
+the environment does not say.
 """
 
 import zlib
-from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from cdrapi.env import (
+    CHECKOUT,
+    DEFAULT_DATABASE_URL,
     env_base_url,
     env_bool,
     env_directory,
+    env_hosts,
     env_int,
     env_list,
     env_networks,
     env_rate,
     env_str,
     env_url,
+    load_env_file,
+    local_env_file,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = CHECKOUT
+
+# `make run` leaves DEBUG=1, a SECRET_KEY and its DATABASE_URL there, so that a command
+# typed in any shell reaches the same database; the environment wins (README, "Set up").
+LOCAL_ENV_FILE = local_env_file()
+load_env_file(LOCAL_ENV_FILE)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -30,11 +40,19 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (make run sets DEBUG=1)"
+            "SECRET_KEY must be set when DEBUG is off "
+            "(in a development checkout, `make run` writes DEBUG=1 and a SECRET_KEY to .env)"
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env_hosts("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start, then refuse every request (400): stop here instead.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off: the host names clients reach this "
+        "server by, comma-separated (ALLOWED_HOSTS=cdr.example.com); without it every "
+        "request is refused"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +78,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cdrapi.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "cdrapi.middleware.DebugErrorPagesMiddleware",  # before CommonMiddleware's APPEND_SLASH
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,7 +128,7 @@ TEMPLATES = [
 # Persistent connections by default: under a sync WSGI server each worker serves one
 # request at a time, so one long-lived connection per worker is the cheapest option
 # (see the README for the measurement against psycopg's pool). DB_POOL=1 switches to it.
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
 # Management commands (manage.py marks their process, and the processes they spawn, with
 # CDRAPI_COMMAND=1; not runserver) run maintenance that legitimately takes longer than an
 # API request may: they get their own statement timeout, 0 = none. They work in bounded
@@ -120,14 +139,22 @@ COMMAND_STATEMENT_TIMEOUT_MS = env_int("COMMAND_STATEMENT_TIMEOUT_MS", 0, minimu
 DB_POOL = env_bool("DB_POOL", False)
 
 
-def _database(url: str) -> dict:
-    db = dj_database_url.parse(
-        url,
-        conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
-        # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
-        # without Django's round trip (SELECT 1) on every request.
-        conn_health_checks=False,
-    )
+def _database(url: str, name: str) -> dict:
+    try:
+        db = dj_database_url.parse(
+            url,
+            conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+            # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
+            # without Django's round trip (SELECT 1) on every request.
+            conn_health_checks=False,
+        )
+    except ValueError as exc:  # the URL itself is not shown: it may hold a password
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        raise ImproperlyConfigured(
+            f"{name} must be a URL like postgres://user:password@host:5432/name or "
+            f"sqlite:///path ({'scheme ' + repr(scheme) if scheme else 'no scheme'}: "
+            f"{type(exc).__name__})"
+        ) from None
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
         # A statement slower than this is cut and answered 503: no hung worker.
@@ -144,7 +171,7 @@ def _database(url: str) -> dict:
     return db
 
 
-_db = _database(DATABASE_URL)
+_db = _database(DATABASE_URL, "DATABASE_URL")
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # One test database per checkout (as `make test` names it), so that two checkouts'
     # suites never share one, however pytest is started.
@@ -157,7 +184,7 @@ DATABASES = {"default": _db}
 # otherwise to the primary. Writes, accounts, credentials and the admin always use the primary.
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
-    _replica = _database(_url)
+    _replica = _database(_url, "DATABASE_REPLICA_URLS")
     if _replica["ENGINE"] != "django.db.backends.postgresql" or _db["ENGINE"] != _replica["ENGINE"]:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URLS must be PostgreSQL standbys of a PostgreSQL DATABASE_URL"

@@ -4,9 +4,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import cdrapi.openapi  # noqa: F401  (registers the security schemes)
 from cdrapi.health import healthz, readyz
+from cdrapi.home import document, home
 from cdrapi.metrics import metrics_view
 
+# The admin's "View site" link: the home page (Django's default, said here on purpose).
+admin.site.site_url = "/"
+
 urlpatterns = [
+    path("", home, name="home"),
+    path("docs/<str:name>", document, name="document"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

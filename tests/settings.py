@@ -2,7 +2,12 @@
 
 import os
 
+# Never a developer's .env (cdrapi/env.py): its DEBUG=1 and DATABASE_URL would change what
+# the suite tests and where. Set, not defaulted, so the processes tests start inherit it
+# too; a test that reads such a file names one itself.
+os.environ["CDRAPI_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")  # DEBUG is off here
 
 from cdrapi.settings import *  # noqa: F403
 

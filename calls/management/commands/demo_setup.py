@@ -16,17 +16,20 @@ from accounts.services import (
 )
 from calls.bulk.seed import call_seed
 from calls.models import VOICE, ZENTRUNK, Call
+from cdrapi.first_run import command_prefix
 
 MAIN_NAME = "Demo main account"
 SUB_NAME = "Demo subaccount"
 WRITE_TOKEN_NAME = "demo write"
+READ_TOKEN_NAME = "demo read"
 
 
 class Command(BaseCommand):
     help = (
         "Create (once) a demo main account with a subaccount and a few thousand calls over "
         "the last 100 days (the main account's Voice calls, the subaccount's SIP-trunking "
-        "calls); print fresh demo credentials (read and write) and ready curl lines."
+        "calls); print fresh demo credentials (read and write) and ready curl lines, each "
+        "working as printed from the checkout in another shell."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,30 +63,38 @@ class Command(BaseCommand):
         # Secrets are stored hashed, so the only way to show working ones is to rotate.
         main_token = account_rotate_auth_token(account=main)
         sub_token = account_rotate_auth_token(account=sub)
-        write_secret = _rotate_write_token(main)
+        read_secret = _rotate_token(main, READ_TOKEN_NAME, ["calls.read", "calls.read_descendant"])
+        write_secret = _rotate_token(main, WRITE_TOKEN_NAME, ["calls.write"])
         base = f"http://{host}:{port}"
         voice = f"{base}/v1/Account/{main.auth_id}/Call/?limit=2"
         trunk = f"{base}/v1/Account/{sub.auth_id}/Zentrunk/Call/?limit=2"
+        # A command typed in another shell reads the checkout's .env; what it would not
+        # find there (this run's DATABASE_URL given in the environment) goes before it.
+        manage = f"{command_prefix()}.venv/bin/python manage.py"
         self.stdout.write(
             "\nDemo credentials (rotated on every `make run`):\n"
             f"  main account  auth_id {main.auth_id}  auth_token {main_token}\n"
-            f"  subaccount    auth_id {sub.auth_id}  auth_token {sub_token}\n\n"
-            "Try (Voice calls, then SIP-trunking calls):\n"
+            f"  subaccount    auth_id {sub.auth_id}  auth_token {sub_token}\n"
+            f"  CarrierX bearer token {read_secret}  (main account, calls.read + descendants)\n\n"
+            "Try (Voice calls, SIP-trunking calls, the CarrierX face):\n"
             f"  curl -u {main.auth_id}:{main_token} '{voice}'\n"
             f"  curl -u {sub.auth_id}:{sub_token} '{trunk}'\n"
+            f"  curl -H 'Authorization: Bearer {read_secret}' "
+            f"'{base}/core/v2/calls/call_drs?limit=2'\n"
             f"\nPost a finished call (write token {write_secret}, calls.write only):\n"
             f"  curl -u {main.auth_id}:{write_secret} -H 'Content-Type: application/json' "
             f"--data {shlex.quote(_sample_call())} '{base}/ingest/v1/calls?product=voice'\n"
-            f"Admin: {base}/admin/  (make a login: .venv/bin/python manage.py createsuperuser)\n"
+            f"Admin: {base}/admin/  (make a login: {manage} createsuperuser)\n"
+            f"More tokens: {manage} create_token {main.auth_id} --scopes calls.read\n"
         )
 
 
-def _rotate_write_token(account: Account) -> str:
-    """A fresh `calls.write` token; the previous demo one is revoked, as the auth tokens are."""
-    for token in BearerToken.objects.filter(account=account, name=WRITE_TOKEN_NAME):
+def _rotate_token(account: Account, name: str, scopes: list[str]) -> str:
+    """A fresh demo bearer token; the previous one of that name is revoked, as the auth
+    tokens are."""
+    for token in BearerToken.objects.filter(account=account, name=name):
         token_revoke(token=token)
-    issued = token_create(account=account, scopes=["calls.write"], name=WRITE_TOKEN_NAME)
-    return issued.secret
+    return token_create(account=account, scopes=scopes, name=name).secret
 
 
 def _sample_call() -> str:
