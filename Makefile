@@ -8,7 +8,8 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Installs come from the locks in requirements/ (pinned, with hashes; `make lock` writes them).
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
 
 # The suite runs against a real PostgreSQL server; pytest-django creates and drops test_<name>.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdrapi
@@ -17,7 +18,7 @@ export TEST_DATABASE_NAME ?= test_cdrapi_$(shell echo "$(CURDIR)" | cksum | cut 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv run test test-sqlite fuzz bench lint fmt clean
+.PHONY: help venv run test test-sqlite fuzz bench lint fmt lock clean
 
 help:
 	@echo "make run          virtualenv, install, migrate, demo data, serve on http://$(HOST):$(PORT)/"
@@ -26,12 +27,14 @@ help:
 	@echo "make fuzz         a long schemathesis run (FUZZ_EXAMPLES=2000 per operation)"
 	@echo "make bench        the benchmark (BENCH_ARGS='--rows 200000' for a quick run)"
 	@echo "make lint         ruff check + ruff format --check"
+	@echo "make lock         requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade: newest)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found; set PYTHON=/path/to/python3" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP)
@@ -68,6 +71,10 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After a change to pyproject.toml's dependencies; a test fails until the locks match it.
+lock: venv
+	$(BIN)/python requirements/lock.py $(LOCK_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "cdrapi.metrics.MetricsMiddleware",  # first: it times everything below
     "cdrapi.middleware.ConnectionCheckMiddleware",
     "cdrapi.middleware.AccessLogMiddleware",
+    # A POST (any method but GET and HEAD) over plain HTTP is refused in JSON, never
+    # redirected; GET and HEAD are redirected by Django's, next.
+    "cdrapi.security.HttpsRequiredMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cdrapi.middleware.RequestLimitsMiddleware",
@@ -293,8 +296,9 @@ METRICS_ALLOW = env_networks("METRICS_ALLOW")
 # prometheus-client reads it itself; checked here so that a missing directory stops start-up
 # rather than failing the first request that counts something.
 PROMETHEUS_MULTIPROC_DIR = env_directory("PROMETHEUS_MULTIPROC_DIR")
-# Prometheus scrapes each worker host directly, usually over plain HTTP on a private network.
-SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# Prometheus scrapes each worker host directly, usually over plain HTTP on a private network,
+# and load balancers probe health the same way: these answer over HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^healthz$", r"^readyz$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,5 +1,6 @@
 """nginx from the distribution, serving the shipped deploy/nginx/cdrapi.conf in front of a
-test gunicorn: only its HOST values change (a free port, gunicorn's port, a log path)."""
+test gunicorn: only its HOST values change (free ports, gunicorn's port, a log path, a
+certificate signed by a CA the test makes with openssl)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,24 +18,64 @@ from tests.servers import IN_CI, ROOT, free_port, wait_for_port
 SHIPPED = ROOT / "deploy" / "nginx" / "cdrapi.conf"
 # What a host changes in the shipped file, and nothing else.
 HOST_LISTEN = "listen 80;"
+HOST_TLS_LISTEN = "listen 443 ssl;"
+HOST_CERTIFICATE = "/etc/ssl/certs/cdrapi.pem"
+HOST_KEY = "/etc/ssl/private/cdrapi.key"
 HOST_UPSTREAM = "server 127.0.0.1:8000;"
 HOST_LOG = "/var/log/nginx/cdrapi.access.log"
 
 
-def binary() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+@dataclass(frozen=True)
+class Proxy:
+    port: int  # plain HTTP
+    tls_port: int  # HTTPS, with a certificate for 127.0.0.1 and localhost
+    ca: Path  # the CA that signed it (PEM), for clients to trust
+    access_log: Path
+
+
+def binary(name: str = "nginx", package: str = "nginx-light") -> str:
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found is None:
         if IN_CI:
-            pytest.fail("nginx is missing under CI (.ci/run installs nginx-light)")
-        pytest.skip("nginx is not installed (.ci/run installs nginx-light)")
+            pytest.fail(f"{name} is missing under CI (.ci/run installs {package})")
+        pytest.skip(f"{name} is not installed (.ci/run installs {package})")
     return found
 
 
-def config(directory: Path, port: int, upstream_port: int) -> Path:
+def certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key), PEM: a CA made for this run, and a
+    certificate it signed for 127.0.0.1 and localhost, as a host's would be by its CA."""
+    openssl = binary("openssl", "openssl")
+    names = ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    ca_key, ca, key, csr, cert = (directory / name for name in names)
+    extensions = directory / "server.ext"
+    extensions.write_text(  # what a strict verifier (Python 3.13's default) asks of them
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for args in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=cdrapi test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "2", "-extfile", extensions],
+    ):  # fmt: skip
+        subprocess.run([openssl, *map(str, args)], check=True, capture_output=True)
+    return ca, cert, key
+
+
+def config(directory: Path, port: int, tls_port: int, upstream_port: int) -> Path:
     """The shipped server config for this host, wrapped in the top-level file that Debian's
     /etc/nginx/nginx.conf is, with every path inside `directory` (no root needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
     text = SHIPPED.read_text()
+    _, cert, key = certificate(directory)
     for old, new in ((HOST_LISTEN, f"listen 127.0.0.1:{port};"),
+                     (HOST_TLS_LISTEN, f"listen 127.0.0.1:{tls_port} ssl;"),
+                     (HOST_CERTIFICATE, str(cert)), (HOST_KEY, str(key)),
                      (HOST_UPSTREAM, f"server 127.0.0.1:{upstream_port};"),
                      (HOST_LOG, str(directory / "access.log"))):  # fmt: skip
         assert text.count(old) == 1, f"{SHIPPED} should hold {old!r} once"
@@ -54,17 +96,18 @@ def config(directory: Path, port: int, upstream_port: int) -> Path:
 
 
 @contextmanager
-def nginx(directory: Path, upstream_port: int) -> Iterator[int]:
-    """nginx in the foreground on a free loopback port, proxying to `upstream_port`."""
-    port = free_port()
-    main = config(directory, port, upstream_port)
+def nginx(directory: Path, upstream_port: int) -> Iterator[Proxy]:
+    """nginx in the foreground on free loopback ports (HTTP and HTTPS), proxying to
+    `upstream_port`."""
+    port, tls_port = free_port(), free_port()
+    main = config(directory, port, tls_port, upstream_port)
     process = subprocess.Popen(
         [binary(), "-p", str(directory), "-c", str(main), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         wait_for_port(port, process, "nginx")
-        yield port
+        yield Proxy(port, tls_port, directory / "ca.pem", directory / "access.log")
     finally:
         process.terminate()
         try:

@@ -89,8 +89,8 @@ def stack(django_db_setup, tmp_path_factory):
     with ExitStack() as stack:
         server = stack.enter_context(gunicorn(workers=1, NUM_PROXIES="1", LOG_LEVEL="INFO",
                                               METRICS_ALLOW="127.0.0.2/32"))  # fmt: skip
-        port = stack.enter_context(nginx(tmp_path_factory.mktemp("nginx"), server.port))
-        yield port, server
+        proxy = stack.enter_context(nginx(tmp_path_factory.mktemp("nginx"), server.port))
+        yield proxy.port, server
 
 
 def test_slow_clients_stall_gunicorn_alone(stack):
@@ -165,7 +165,8 @@ def test_the_client_address_is_the_one_nginx_saw(stack):
 
 
 def test_upstream_down_is_a_json_answer_with_retry_after(tmp_path):
-    with nginx(tmp_path, free_port()) as port:  # nothing listens there
+    with nginx(tmp_path, free_port()) as proxy:  # nothing listens there
+        port = proxy.port
         status, response, body = fetch(port, PLIVO_LIST)
         assert status == 502 and response.getheader("Retry-After") == "5"
         plivo = json.loads(body)

@@ -128,7 +128,8 @@ class Switch:
 
     @classmethod
     @contextmanager
-    def running(cls, url: str, partner_sid: str):
+    def running(cls, url: str, partner_sid: str, **settings: str):
+        """Kamailio posting to `url`; `settings` set other `#!substdef` lines of the cfg."""
         with tempfile.TemporaryDirectory(prefix="kamailio-") as tmp, ExitStack() as stack:
             run = Path(tmp)
             sip, uas, busy, bye, ring = (udp_port() for _ in range(5))
@@ -142,6 +143,7 @@ class Switch:
                     UAS_BUSY_PORT=str(busy),
                     UAS_BYE_PORT=str(bye),
                     UAS_RING_PORT=str(ring),
+                    **settings,
                 )
             )
             log = run / "kamailio.log"
