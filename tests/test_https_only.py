@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from accounts.models import Account
 from calls.ingest.kamailio import call_uuid
 from calls.models import Call
 from tests.factories import AccountFactory, BearerTokenFactory
@@ -73,7 +74,8 @@ def test_the_same_cdr_over_https_is_stored(client, switch):
     again = kamailio_cdr()
     assert post_cdr(client, auth, again, HTTP_X_FORWARDED_PROTO="https").status_code == 201
     stored = set(Call.objects.values_list("call_uuid", flat=True))
-    assert stored == {call_uuid(d["call_id"], d["from_tag"]) for d in (doc, again)}
+    partner_sid = str(Account.objects.get(auth_id=switch[1]).partner_sid)
+    assert stored == {call_uuid(partner_sid, d["call_id"], d["from_tag"]) for d in (doc, again)}
     # nginx's port 80 says http: refused, whatever the client wrote elsewhere.
     third = post_cdr(client, auth, kamailio_cdr(), HTTP_X_FORWARDED_PROTO="http")
     assert third.status_code == 403 and Call.objects.count() == 2

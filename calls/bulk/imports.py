@@ -109,8 +109,9 @@ def call_import(
         try:
             fates = store_rows(batch)
         except Unpriceable as exc:  # nothing was written: refuse those, store the others
-            for call_uuid, reason in exc.reasons.items():
-                refuse(0, f"call_uuid {call_uuid}: {reason}")
+            for values, line in zip(batch, lines, strict=True):
+                if values["call_uuid"] in exc.reasons:
+                    refuse(line, exc.reasons[values["call_uuid"]])
             kept = [i for i, values in enumerate(batch) if values["call_uuid"] not in exc.reasons]
             batch, lines = [batch[i] for i in kept], [lines[i] for i in kept]
             fates = store_rows(batch) if batch else []

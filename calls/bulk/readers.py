@@ -48,6 +48,9 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]
             continue
         except orjson.JSONDecodeError:
             pass  # the stdlib names the fault (and reads integers past 64 bits)
+        if not _utf8(line):
+            yield number, RecordError("not UTF-8 text")
+            continue
         try:
             document = json.loads(line)
         except RecursionError:
@@ -57,6 +60,16 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]
                 f"not valid JSON ({str(getattr(exc, 'msg', exc)).split(';')[0]})"
             )
         yield number, document
+
+
+def _utf8(line: str) -> bool:
+    """False for a line read with errors="surrogateescape" from bytes that are not UTF-8:
+    that line alone is refused, the file's other lines still go in."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:

@@ -185,7 +185,7 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
     return {
         "call_uuid": _uuid(r.get("call_uuid"), "call_uuid", required=True),
         "parent_call_uuid": _uuid(r.get("parent_call_uuid"), "parent_call_uuid"),
-        "from_number": _text(r, "from_number", required=True),
+        "from_number": _text(r, "from_number") or "",  # "": a withheld caller ID
         "to_number": _text(r, "to_number", required=True),
         "call_direction": _choice(r, "call_direction", DIRECTIONS, required=True),
         "initiation_time": start,
@@ -234,7 +234,7 @@ def _carrierx(r: dict, now: datetime, product: str) -> dict:
     values = {
         "call_uuid": _uuid(r.get("dr_sid"), "dr_sid", required=True),
         "parent_call_uuid": None,
-        "from_number": _text(r, "number_src", required=True),
+        "from_number": _text(r, "number_src") or "",
         "to_number": _text(r, "number_dst", required=True),
         "call_direction": direction,
         "initiation_time": start,

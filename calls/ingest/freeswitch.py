@@ -96,7 +96,7 @@ def to_record(doc: Mapping[str, Any], *, product: str = VOICE) -> dict:
         "call_uuid": var.get("uuid") or first.get("uuid"),
         "parent_call_uuid": parent,
         "call_direction": direction,
-        "from_number": _number(first, "caller_id_number"),
+        "from_number": _number(first, "caller_id_number", required=False),
         "to_number": _number(first, "destination_number"),
         "initiation_time": start,
         "answer_time": answer,
@@ -174,8 +174,12 @@ def _originator(profiles: list[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _number(profile: Mapping[str, Any], name: str) -> str:
+def _number(profile: Mapping[str, Any], name: str, required: bool = True) -> str:
+    """A number of the profile; the caller's may be empty (a From with no user part, a
+    withheld caller ID): that call still happened."""
     value = profile.get(name)
+    if not required and value in (None, ""):
+        return ""
     if not isinstance(value, str | int) or isinstance(value, bool) or str(value).strip() == "":
         raise RecordError(f"callflow[].caller_profile.{name} is missing")
     text = str(value)

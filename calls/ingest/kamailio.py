@@ -117,7 +117,7 @@ def to_record(doc: Mapping[str, Any], *, product: str = ZENTRUNK) -> dict:
     from_tag = _text(doc, "from_tag")
     record = {
         DIALOG: f"{call_id};{from_tag}" if from_tag else call_id,
-        "from_number": _text(doc, "from_user", required=True),
+        "from_number": _text(doc, "from_user") or "",  # a From without a user part
         "to_number": _text(doc, "to_user", required=True),
         "call_direction": direction,
         "initiation_time": _iso(start if setup is None else min(start, setup)),

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.core.management.base import CommandError, CommandParser
 
 REFUSED_EXIT = 3
@@ -31,7 +33,7 @@ def add_max_refused(parser: CommandParser) -> None:
 def check_max_refused(max_refused: int) -> None:
     """A negative limit is a usage error, before anything is stored."""
     if max_refused < 0:
-        raise CommandError("--max-refused is 0 or more.")
+        raise CommandError("--max-refused is 0 or more.", returncode=2)  # a usage error
 
 
 def exit_if_refused(refused: int, max_refused: int, what: str = "refused") -> None:
@@ -39,6 +41,7 @@ def exit_if_refused(refused: int, max_refused: int, what: str = "refused") -> No
     with one clear line on stderr (Django writes a CommandError there and exits with its
     return code; called in-process, the caller gets the CommandError)."""
     if refused > max_refused:
+        sys.stdout.flush()  # the summary line first, when both streams go to one file
         records = "record was" if refused == 1 else "records were"
         raise CommandError(
             f"{refused} {records} {what}, more than --max-refused {max_refused}: "

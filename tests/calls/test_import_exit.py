@@ -72,7 +72,7 @@ def test_a_refused_record_makes_the_process_exit_3_after_its_summary(served_data
     ("args", "status", "message"),
     [
         (["/no/such/file.jsonl"], 1, "CommandError: No such file: /no/such/file.jsonl"),
-        (["x.jsonl", "--max-refused", "-1"], 1, "CommandError: --max-refused is 0 or more."),
+        (["x.jsonl", "--max-refused", "-1"], 2, "CommandError: --max-refused is 0 or more."),
         (["x.jsonl", "--max-refused", "some"], 2, "argument --max-refused: invalid int value"),
     ],
 )
@@ -103,3 +103,18 @@ def test_a_replayed_kamailio_file_with_a_refused_line_exits_3(tmp_path, main_acc
     assert raised.value.returncode == REFUSED_EXIT
     assert str(raised.value).startswith("1 record was rejected, more than --max-refused 0")
     assert out.getvalue().startswith("read 2, stored 1, duplicates 0, rejected 1")
+
+
+def test_a_line_that_is_not_utf8_is_refused_alone_and_the_rest_stored(served_database, tmp_path):
+    """Past the reader's first buffer too: the file is read on after the bad line."""
+    auth_id, _ = new_account(served_database)
+    good = [json.dumps(record()).encode() for _ in range(300)]
+    bad = json.dumps(record(from_number="CAFE")).encode().replace(b"CAFE", b"caf\xe9")
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\n".join([*good[:250], bad, *good[250:]]) + b"\n")
+    result = run_manage(served_database, "import_calls", str(path), "--account", auth_id,
+                        "-v", "0", "--batch-size", "10")  # fmt: skip
+    assert result.returncode == REFUSED_EXIT, result.stderr
+    assert "line 251: rejected: not UTF-8 text" in result.stderr
+    assert result.stdout.startswith("read 301, stored 300, duplicates 0, rejected 1 (")
+    assert rows(served_database, auth_id) == 300

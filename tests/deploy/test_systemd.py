@@ -73,8 +73,9 @@ def test_the_timers_services_run_as_written(served_database):
     for name, extra in (("cdrapi-ensure-partitions.service", []),
                         ("cdrapi-purge-calls.service", ["--dry-run"])):  # fmt: skip
         unit = service(name, VENV)
+        # What /etc/cdrapi.env holds in production (docs/production.md)
         env = environment(unit, DEBUG="0", SECRET_KEY="unit-test-secret-" + "k" * 40,
-                          DATABASE_URL=database_url())  # fmt: skip
+                          ALLOWED_HOSTS="cdr.example.com", DATABASE_URL=database_url())  # fmt: skip
         [command] = unit["ExecStart"]
         ran = subprocess.run([*shlex.split(command), *extra], cwd=unit["WorkingDirectory"][0],
                              env=env, capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -5,6 +5,7 @@ billing values no call can have; in small batches (one INSERT) and large ones (C
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -178,3 +179,19 @@ def test_epoch_times_are_read_in_seconds_milliseconds_and_microseconds(writer):
     call = Call.objects.get()
     assert (call.end_time, call.initiation_time, call.answer_time) == (
         end, end - timedelta(seconds=70), end - timedelta(seconds=60))  # fmt: skip
+
+
+def test_a_withheld_caller_id_is_stored_with_an_empty_from_number(writer):
+    """A From without a user part, a withheld caller ID: the call still happened."""
+    record = plivo(from_number="")
+    response = writer.post("/ingest/v1/calls", json.dumps(record), content_type="application/json")
+    assert response.status_code == 200, response.content
+    kamailio = {
+        "start_time": f"{time.time() - 70:.3f}", "end_time": f"{time.time() - 60:.3f}",
+        "duration": "10.000", "call_id": f"{uuid.uuid4()}@10.0.0.1", "from_user": "",
+        "to_user": "442071234567", "sip_code": "486", "answered": "false", "answer_ts": "",
+    }  # fmt: skip
+    response = writer.post("/ingest/v1/kamailio", json.dumps(kamailio),
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert list(Call.objects.values_list("from_number", flat=True)) == ["", ""]

@@ -155,7 +155,7 @@ def test_import_calls_reports_the_foreign_line(tmp_path, main_account, other_acc
     path.write_text("\n".join(json.dumps(record) for record in lines))
     out, err = StringIO(), StringIO()
     call_command("import_calls", str(path), "--account", main_account.auth_id,
-                 "--verbosity", "0", stdout=out, stderr=err)  # fmt: skip
+                 "--verbosity", "0", "--max-refused", "1", stdout=out, stderr=err)  # fmt: skip
     assert out.getvalue().startswith("read 3, stored 2, duplicates 0, rejected 1"), out.getvalue()
     assert f"line 2: rejected: {FOREIGN_REASON}" in err.getvalue()
     assert other_account.auth_id not in out.getvalue() + err.getvalue()
@@ -171,7 +171,8 @@ def test_a_replayed_freeswitch_cdr_with_another_account_s_uuid_is_refused(
     (tmp_path / f"{uid}.cdr.json").write_text(fs_sample.cdr(call_uuid=uid, outcome="busy"))
     out, err = StringIO(), StringIO()
     call_command("import_calls", str(tmp_path), "--format", "freeswitch", "--account",
-                 main_account.auth_id, "--verbosity", "0", stdout=out, stderr=err)  # fmt: skip
+                 main_account.auth_id, "--verbosity", "0", "--max-refused", "1",
+                 stdout=out, stderr=err)  # fmt: skip
     assert out.getvalue().startswith("read 1, stored 0, duplicates 0, rejected 1"), out.getvalue()
     assert f"{uid}.cdr.json: rejected: {FOREIGN_REASON}" in err.getvalue()
 

@@ -41,5 +41,6 @@ def test_import_calls_reports_the_call_and_stores_the_rest(steep, main_account):
     lines = [(n, json.loads(json.dumps(r))) for n, r in enumerate(records, start=1)]
     summary = call_import(records=lines, account=main_account)
     assert (summary.read, summary.stored, summary.rejected) == (2, 1, 1)
-    assert records[0]["call_uuid"] in summary.errors[0][1]
+    line, reason = summary.errors[0]
+    assert line == 1 and "beyond the store's 999999999.99999" in reason  # its own line
     assert Call.objects.get().call_uuid.hex == records[1]["call_uuid"].replace("-", "")

@@ -64,12 +64,14 @@ class Command(BaseCommand):
         self, file, format, owner, product, strict, batch_size, verbosity
     ) -> ImportSummary:
         if file == "-":
-            stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")
+            stream = io.TextIOWrapper(
+                sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline=""
+            )
         else:
             path = Path(file)
             if not path.is_file():
                 raise CommandError(f"No such file: {file}")
-            stream = path.open(encoding="utf-8", newline="")
+            stream = path.open(encoding="utf-8", errors="surrogateescape", newline="")
         try:
             first = stream.readline()
             fmt = format or sniff_format(file, first.lstrip()[:1])
