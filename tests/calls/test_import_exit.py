@@ -105,6 +105,8 @@ def test_a_replayed_kamailio_file_with_a_refused_line_exits_3(tmp_path, main_acc
     assert out.getvalue().startswith("read 2, stored 1, duplicates 0, rejected 1")
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_line_that_is_not_utf8_is_refused_alone_and_the_rest_stored(served_database, tmp_path):
     """Past the reader's first buffer too: the file is read on after the bad line."""
     auth_id, _ = new_account(served_database)
