@@ -14,6 +14,7 @@ from django.test import Client
 
 from calls.models import Call
 from tests.factories import BearerTokenFactory
+from tests.ingest.test_hostile_values import _batch_record as plivo  # a good Plivo record
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +23,6 @@ pytestmark = pytest.mark.django_db
 def writer(main_account):
     token = BearerTokenFactory(account=main_account, scopes=["calls.write"])
     return Client(HTTP_AUTHORIZATION=f"Bearer {token.raw_secret}")
-
-
-def plivo(**over) -> dict:
-    end = datetime.now(UTC) - timedelta(minutes=5)
-    return {
-        "call_uuid": str(uuid.uuid4()), "from_number": "14155550100",
-        "to_number": "442071234567", "call_direction": "outbound",
-        "initiation_time": (end - timedelta(seconds=70)).isoformat(),
-        "answer_time": (end - timedelta(seconds=60)).isoformat(), "end_time": end.isoformat(),
-        "call_duration": 70, "bill_duration": 60, "hangup_cause_code": 4000,
-    } | over  # fmt: skip
 
 
 def carrierx(**over) -> dict:
