@@ -42,7 +42,7 @@ venv: $(STAMP)
 # The first run writes .env (DEBUG=1, a SECRET_KEY, this run's DATABASE_URL), which every
 # later manage.py command reads, in any shell; the environment wins over it.
 run: venv
-	$(BIN)/python -m cdrapi.first_run
+	$(BIN)/python -m cdrapi.first_run $(HOST) $(PORT)
 	$(BIN)/python manage.py migrate --no-input --verbosity 0
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py demo_setup --host $(HOST) --port $(PORT)

@@ -1,6 +1,6 @@
 """`make run`'s first step: leave the checkout its local settings file, `.env`.
 
-    .venv/bin/python -m cdrapi.first_run
+    .venv/bin/python -m cdrapi.first_run [HOST PORT]
 
 Written once, with DEBUG=1, a new random SECRET_KEY and the DATABASE_URL of this run
 (SQLite in the checkout unless the environment names another); never overwritten. The
@@ -10,8 +10,10 @@ settings load it (cdrapi/env.py), so that `manage.py createsuperuser`, `create_t
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
+import socket
 import sys
 from urllib.parse import urlsplit
 
@@ -25,7 +27,10 @@ from cdrapi.env import (
 )
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and (busy := port_in_use(argv[0], int(argv[1]))):
+        print(busy, file=sys.stderr)
+        return 1
     path = local_env_file()
     if path is None:
         print(f"{ENV_FILE_VARIABLE} is empty: no local settings file; the environment alone "
@@ -38,6 +43,22 @@ def main() -> int:
     else:
         print(f"Local settings: {path} (kept as it is).")
     return 0
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why the demo server could not listen on host:port, or None. Checked before the demo
+    rotates its credentials, so that a second `make run` does not retire the ones the
+    first one printed and then fail."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does
+        try:
+            sock.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return f"make run cannot listen on {host}:{port}: {exc.strerror}."
+            return (f"Port {port} on {host} is in use (another `make run`?): stop it, or "
+                    f"serve on another port: PORT={port + 1} make run")  # fmt: skip
+    return None
 
 
 def command_prefix() -> str:
@@ -71,4 +92,4 @@ def _shown(url: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

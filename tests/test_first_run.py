@@ -6,6 +6,7 @@ work as printed."""
 import io
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -83,6 +84,25 @@ def test_without_database_url_the_first_run_writes_the_checkouts_sqlite_file(tmp
     env = _fresh_shell(env_file)
     _run([sys.executable, "-m", "cdrapi.first_run"], env)
     assert read_env_file(env_file)["DATABASE_URL"] == f"sqlite:///{ROOT / 'db.sqlite3'}"
+
+
+def test_a_busy_port_stops_make_run_before_it_writes_or_rotates_anything(tmp_path):
+    # make run's first step gets HOST and PORT: a second `make run` on a served port stops
+    # there, before demo_setup rotates the credentials the first one printed.
+    env_file = tmp_path / ".env"
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        command = [sys.executable, "-m", "cdrapi.first_run", "127.0.0.1", str(port)]
+        result = subprocess.run(command, cwd=ROOT, env=_fresh_shell(env_file),
+                                capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 1 and not env_file.exists()
+    assert result.stderr == (
+        f"Port {port} on 127.0.0.1 is in use (another `make run`?): stop it, or serve on "
+        f"another port: PORT={port + 1} make run\n"
+    )
+    assert "python -m cdrapi.first_run $(HOST) $(PORT)\n" in (ROOT / "Makefile").read_text()
 
 
 def test_the_environment_wins_over_the_file(tmp_path):
