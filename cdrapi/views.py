@@ -14,7 +14,8 @@ INGEST_PATHS = "POST /ingest/v1/freeswitch, /ingest/v1/kamailio or /ingest/v1/ca
 
 
 def _ingest(path: str) -> bool:
-    return ("/" + path.lstrip("/")).lower().startswith(INGEST_PREFIX)
+    """`/ingest`, `/ingest/…`, typos of case and slashes included."""
+    return ("/" + path.lstrip("/").lower() + "/").startswith(INGEST_PREFIX)
 
 
 def not_found(request, exception=None):

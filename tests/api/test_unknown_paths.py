@@ -50,8 +50,9 @@ def test_a_carrierx_path_with_a_trailing_slash_is_a_404_that_says_so(db, debug, 
         "No such endpoint: the CarrierX paths end without a slash; see /api/docs/.")}]  # fmt: skip
 
 
-def test_an_unknown_ingest_path_answers_in_json(db, debug):
-    response = _get("/ingest/v1/call")
+@pytest.mark.parametrize("path", ["/ingest/v1/call", "/ingest", "/ingest/", "//Ingest/v1"])
+def test_an_unknown_ingest_path_answers_in_json(db, debug, path):
+    response = _get(path)
     assert response.status_code == 404
     assert "live ingestion takes POST /ingest/v1/freeswitch" in response.json()["error"]
 
