@@ -328,9 +328,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own default gives "django" a console handler under DEBUG, and the record
+    # then reaches root's as well: every line twice. Root's handler is the one.
+    # pika narrates every connection at INFO: a command's output is ours alone.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}, "pika": {"level": "WARNING"}},
 }

@@ -178,3 +178,16 @@ def test_replicas_become_databases_that_are_read_but_never_written_or_migrated()
     assert result.stdout.split() == [
         "['replica_0',", "'replica_1']", "standby-b", "default", "default", "False",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_a_log_line_is_written_once_with_debug_on_or_off(debug):
+    # Django's default logging adds its own console handler under DEBUG; root has one too.
+    code = ("import django; django.setup(); import logging; "
+            "logging.getLogger('django.request').warning('Not Found: /x')")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DJANGO_SETTINGS_MODULE="cdrapi.settings", DEBUG=debug, SECRET_KEY="k" * 50,
+               ALLOWED_HOSTS="localhost", CDRAPI_ENV_FILE="")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["Not Found: /x"]
