@@ -59,7 +59,7 @@ def store_documents(
         raise ValueError(f"unknown format {fmt!r}")
     if product is not None and product not in PRODUCTS:
         raise ValueError(f"unknown product {product!r}")
-    owners = _Owners(account)
+    owners = _Owners(account, NAMED_BY[fmt])
     outcomes: list[Outcome | None] = [None] * len(documents)
     parsed: list[tuple[int, dict]] = []
     for index, document in enumerate(documents):
@@ -153,13 +153,21 @@ def _uuid_of(record: Mapping[str, Any]) -> str | None:
 
 
 # --- the accounts -----------------------------------------------------------------------------
+# Where a document of each format names its account, in the switch's own words.
+NAMED_BY = {
+    "freeswitch": "its accountcode variable",
+    "kamailio": "its account field",
+    "calls": "account or partner_sid",
+}
+
+
 class _Owners:
     """The account each record goes to: the one it names (auth id in `account`, or a
     CarrierX `partner_sid`), which must be the credential's account or below it, else
     the credential's account; with no credential (trusted), the named one."""
 
-    def __init__(self, account: Account | None) -> None:
-        self.account = account
+    def __init__(self, account: Account | None, named_by: str) -> None:
+        self.account, self.named_by = account, named_by
         self._by_name: dict[str, tuple[int, str] | None] | None = None
 
     def of(self, record: Mapping[str, Any]) -> Account:
@@ -170,7 +178,10 @@ class _Owners:
         ]
         if not named:
             if self.account is None:
-                raise RecordError("no account: the record must name one (account or partner_sid)")
+                raise RecordError(
+                    f"no account: the record must name one ({self.named_by}), "
+                    "or pass --account AUTH_ID"
+                )
             return self.account
         owners = [self._named(what, value) for what, value in named]
         if len(owners) == 2 and owners[0].pk != owners[1].pk:

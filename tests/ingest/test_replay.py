@@ -60,7 +60,11 @@ def test_freeswitch_without_an_account_needs_the_accountcode(tmp_path, main_acco
     write_err_log(tmp_path, "false")
     out, err = run(str(tmp_path), "--format", "freeswitch")
     assert out.startswith("read 2, stored 1, duplicates 0, rejected 1"), out
-    assert "no account" in err
+    # In FreeSWITCH's words: the variable the dialplan sets, and the option that helps.
+    assert (
+        "no account: the record must name one (its accountcode variable), or pass "
+        "--account AUTH_ID" in err
+    )
     assert Call.objects.get(call_uuid=named).account_id == main_account.pk
     with pytest.raises(CommandError, match="nothing was imported"):
         run(str(tmp_path), "--format", "freeswitch", "--strict")
