@@ -90,6 +90,7 @@ def call_import(
     def run() -> None:
         batch: list[dict] = []
         lines: list[int] = []
+        done = summary.read  # the bar counts records read, refused ones included
         with closing(rows):  # stops the parsing thread when a strict import aborts
             for line, parsed in rows:
                 summary.read += 1
@@ -101,7 +102,14 @@ def call_import(
                 if len(batch) >= batch_size:
                     _store(batch, lines)
                     batch, lines = [], []
+                    done = _advance(done)
         _store(batch, lines)
+        _advance(done)
+
+    def _advance(done: int) -> int:
+        if progress and summary.read > done:
+            progress(summary.read - done)
+        return summary.read
 
     def _store(batch: list[dict], lines: list[int]) -> None:
         if not batch:
@@ -121,8 +129,6 @@ def call_import(
             for line, fate in zip(lines, fates, strict=True):
                 if fate == FOREIGN:
                     refuse(line, FOREIGN_REASON)
-        if progress:
-            progress(len(batch))
 
     if strict:
         with transaction.atomic():

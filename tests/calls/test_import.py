@@ -551,3 +551,15 @@ def test_carrierx_records_are_zentrunk_unless_their_product_says_otherwise(tmp_p
         ("voice", 3010, "Callee"),  # Busy Line
     ]
     assert Call.objects.filter(from_country="US", to_country="US").count() == 5
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 100])
+def test_the_progress_bar_counts_every_record_read_refused_ones_included(main_account, batch_size):
+    # Five records, the third not a call: the bar reaches five, as the summary's "read 5".
+    records = [dict(r, call_uuid=str(uuid4())) for r in (PLIVO * 3)[:5]]
+    records[2] = {"call_uuid": "not-a-uuid"}
+    done: list[int] = []
+    summary = call_import(records=enumerate(records, 1), account=main_account,
+                          batch_size=batch_size, progress=done.append)  # fmt: skip
+    assert (summary.read, summary.stored, summary.rejected) == (5, 4, 1)
+    assert sum(done) == 5 and all(step > 0 for step in done)
