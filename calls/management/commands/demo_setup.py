@@ -1,6 +1,6 @@
-import json
 import shlex
 from datetime import timedelta
+from json import dumps
 from uuid import uuid4
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -14,6 +14,7 @@ from accounts.services import (
     token_create,
     token_revoke,
 )
+from calls.bulk.demo_calls import store_demo_calls
 from calls.bulk.seed import call_seed
 from calls.models import VOICE, ZENTRUNK, Call
 from cdrapi.first_run import command_prefix
@@ -27,18 +28,20 @@ READ_TOKEN_NAME = "demo read"
 class Command(BaseCommand):
     help = (
         "Create (once) a demo main account with a subaccount and a few thousand calls over "
-        "the last 100 days (the main account's Voice calls, the subaccount's SIP-trunking "
-        "calls); print fresh demo credentials (read and write) and ready curl lines, each "
-        "working as printed from the checkout in another shell."
+        "the last 100 days (Voice calls on both, SIP-trunking calls on the subaccount, and "
+        "the calls the docs' examples name); print fresh demo credentials (read and write) "
+        "and ready curl lines, each working as printed from the checkout in another shell "
+        "(--json: the credentials as one JSON object, for scripts)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--calls", type=int, default=4000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
+        parser.add_argument("--json", action="store_true", help="print the credentials as JSON")
 
     @transaction.atomic
-    def handle(self, *args, calls: int, host: str, port: str, **opts) -> None:
+    def handle(self, *args, calls: int, host: str, port: str, json: bool, **opts) -> None:
         main = Account.objects.filter(name=MAIN_NAME, parent=None).first()
         if main is None:
             main = account_create(name=MAIN_NAME).account
@@ -46,10 +49,15 @@ class Command(BaseCommand):
         sub = main.subaccounts.order_by("pk").first()
         if not Call.objects.filter(account__in=[main, sub]).exists():
             # Up to this moment (not midnight, the seeder's default), so today has calls too;
-            # three quarters Voice calls of the main account, the rest the subaccount's
-            # Zentrunk calls, so that both Plivo paths have something to show.
+            # 60% the main account's Voice calls, 15% the subaccount's (what `subaccount=`
+            # narrows to), 25% the subaccount's Zentrunk calls: every Plivo path shows some.
             stored = 0
-            shares = ((main, VOICE, calls - calls // 4), (sub, ZENTRUNK, calls // 4))
+            sub_voice, trunk = calls * 15 // 100, calls // 4
+            shares = (
+                (main, VOICE, calls - sub_voice - trunk),
+                (sub, VOICE, sub_voice),
+                (sub, ZENTRUNK, trunk),
+            )
             for account, product, count in shares:
                 if count:
                     stored += call_seed(
@@ -59,13 +67,25 @@ class Command(BaseCommand):
                         now=timezone.now(),
                         product=product,
                     )
-            self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
+            stored += store_demo_calls(main=main, now=timezone.now())
+            if not json:
+                self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
         # Secrets are stored hashed, so the only way to show working ones is to rotate.
         main_token = account_rotate_auth_token(account=main)
         sub_token = account_rotate_auth_token(account=sub)
         read_secret = _rotate_token(main, READ_TOKEN_NAME, ["calls.read", "calls.read_descendant"])
         write_secret = _rotate_token(main, WRITE_TOKEN_NAME, ["calls.write"])
         base = f"http://{host}:{port}"
+        if json:
+            made = {
+                "main": {"auth_id": main.auth_id, "auth_token": main_token},
+                "subaccount": {"auth_id": sub.auth_id, "auth_token": sub_token},
+                "read_token": read_secret,
+                "write_token": write_secret,
+                "url": base,
+            }
+            self.stdout.write(dumps(made))
+            return
         voice = f"{base}/v1/Account/{main.auth_id}/Call/?limit=2"
         trunk = f"{base}/v1/Account/{sub.auth_id}/Zentrunk/Call/?limit=2"
         # A command typed in another shell reads the checkout's .env; what it would not
@@ -111,4 +131,4 @@ def _sample_call() -> str:
         "call_duration": 75,
         "bill_duration": 62,
     }
-    return json.dumps(record, separators=(",", ":"))
+    return dumps(record, separators=(",", ":"))
