@@ -60,6 +60,7 @@ def _elsewhere(block: Block) -> tuple[str, str] | None:
 
 
 BLOCKS = shell_blocks()
+RUN_HERE = [b for b in BLOCKS if not _elsewhere(b)]
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +163,8 @@ def _workdir(tmp: Path, demo: Demo, partner_sid: str, values: dict) -> Path:
     return work
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b.name for b in BLOCKS])
+@pytest.mark.parametrize("block", RUN_HERE, ids=[b.name for b in RUN_HERE])
 def test_the_example_runs_as_printed(block: Block, demo, tmp_path):
-    if why := _elsewhere(block):
-        assert (ROOT / why[1]).exists(), f"{block.name}: {why[1]} is gone"
-        pytest.skip(f"{why[0]}: {why[1]}")
     served, env, values, scratch_values, partner = demo
     values = scratch_values if any(word in block.text for word in SCRATCH) else values
     work = _workdir(tmp_path, served, partner, values)
@@ -223,5 +221,10 @@ def _check_console(block: Block, work: Path, env: dict, values: dict) -> None:
 
 def test_the_docs_hold_runnable_examples():
     """The extraction finds the examples (a change to the fences must not empty this)."""
-    runnable = [b for b in BLOCKS if not _elsewhere(b)]
-    assert len(runnable) >= 20 and any(b.lang == "console" for b in runnable)
+    assert len(RUN_HERE) >= 20 and any(b.lang == "console" for b in RUN_HERE)
+
+
+def test_each_example_not_run_here_is_run_by_a_test_that_exists():
+    for key, (what, test) in ELSEWHERE.items():
+        assert any(key in b.text for b in BLOCKS), f"no example holds {key!r} any more"
+        assert (ROOT / test).is_file(), f"{what}: {test} is gone"
