@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Account
+from calls.bulk.demo_calls import CARRIERX_DR_SID, PARENT_CALL_UUID
 from calls.bulk.seed import call_seed, seed_accounts
 from calls.bulk.synthetic import COLUMNS, CallGenerator
 from calls.models import HANGUP_SOURCES_BY_PRODUCT, PRODUCTS, Call
@@ -217,15 +218,33 @@ def test_a_lone_account_is_zentrunk_unless_told_otherwise(main_account, other_ac
                      "--product", "sip")  # fmt: skip
 
 
-def test_demo_setup_gives_the_main_account_voice_and_the_subaccount_trunk_calls(capsys):
+def test_demo_setup_gives_both_accounts_voice_calls_and_the_subaccount_trunk_calls(capsys):
     call_command("demo_setup", "--calls", "400")
     main = Account.objects.get(name="Demo main account", parent=None)
     sub = main.subaccounts.get()
     products = Counter(Call.objects.values_list("account_id", "product"))
-    assert products == {(main.pk, "voice"): 300, (sub.pk, "zentrunk"): 100}
+    # Seeded: 60% main Voice, 15% sub Voice, 25% sub Zentrunk; named: 4 Voice calls on the
+    # main account and CarrierX's two (Zentrunk), which the docs' examples ask for.
+    assert products == {(main.pk, "voice"): 240 + 4, (main.pk, "zentrunk"): 2,
+                        (sub.pk, "voice"): 60, (sub.pk, "zentrunk"): 100}  # fmt: skip
+    legs = Call.objects.filter(parent_call_uuid=PARENT_CALL_UUID, account=main)
+    assert legs.count() == 2 and Call.objects.filter(call_uuid=PARENT_CALL_UUID).exists()
+    assert Call.objects.get(call_uuid=CARRIERX_DR_SID).account == main
     out = capsys.readouterr().out
     assert f"/v1/Account/{main.auth_id}/Call/" in out
     assert f"/v1/Account/{sub.auth_id}/Zentrunk/Call/" in out
+
+
+def test_demo_setup_json_prints_credentials_that_work(capsys, client):
+    call_command("demo_setup", "--calls", "40", "--json")
+    made = json.loads(capsys.readouterr().out)
+    main = made["main"]
+    answer = client.get(f"/v1/Account/{main['auth_id']}/Call/{PARENT_CALL_UUID}/",
+                        HTTP_AUTHORIZATION=_basic(main["auth_id"], main["auth_token"]))  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["call_uuid"] == PARENT_CALL_UUID
+    answer = client.get(f"/core/v2/calls/call_drs/{CARRIERX_DR_SID}",
+                        HTTP_AUTHORIZATION=f"Bearer {made['read_token']}")  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["dr_sid"] == CARRIERX_DR_SID
 
 
 def test_demo_setup_prints_a_write_token_and_a_post_that_stores_a_call(capsys, client):
