@@ -1,7 +1,8 @@
 """Every shell example of README.md and docs/*.md runs as printed against `make run`'s demo
 (issue 22): the same steps (migrate, demo_setup) into a database of its own, served as
-`make run` serves it (DEBUG on), each block run by bash from a directory holding the
-files it names, with the placeholders a reader fills in (tests/docs/examples.py).
+`make run` serves it (runserver, DEBUG on), each block run by bash from a directory
+holding the files it names, with the placeholders a reader fills in
+(tests/docs/examples.py).
 
 A block fails when a command exits non-zero, when a `curl` answers other than 2xx (or the
 status its comment states), or when a list answers no rows: an example that looks broken
@@ -17,6 +18,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pika
@@ -26,7 +29,7 @@ from django.db import connection
 
 from tests.docs.examples import ROOT, Block, Demo, make_files, placeholders, shell_blocks
 from tests.docs.examples import substitute as fill
-from tests.servers import database_url, gunicorn
+from tests.servers import database_url, free_port, wait_for_port
 
 # A block that holds this text runs elsewhere, in the test named (which must exist).
 ELSEWHERE = {
@@ -122,9 +125,9 @@ def demo(docs_database, tmp_path_factory):
     partner = _manage_json(env, "list_accounts")
     main_partner = next(a["partner_sid"] for a in partner
                         if a["auth_id"] == made["main"]["auth_id"])  # fmt: skip
-    with gunicorn(workers=2, DEBUG="1", DATABASE_URL=docs_database) as server:
+    with _runserver(env) as port:
         demo = Demo(
-            port=server.port,
+            port=port,
             main=made["main"]["auth_id"],
             main_token=made["main"]["auth_token"],
             sub=made["subaccount"]["auth_id"],
@@ -149,6 +152,21 @@ def demo(docs_database, tmp_path_factory):
             "DJANGO_SUPERUSER_PASSWORD": "a-long-password-1",
         }  # fmt: skip
         yield demo, env, values, scratch_values, main_partner
+
+
+@contextmanager
+def _runserver(env: dict):
+    """The server `make run` starts (runserver, DEBUG on), on a free port."""
+    port = free_port()
+    command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, server, "runserver", seconds=120)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 def _workdir(tmp: Path, demo: Demo, partner_sid: str, values: dict) -> Path:
