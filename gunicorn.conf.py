@@ -93,3 +93,9 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# The client's scheme is Django's to judge (SECURE_PROXY_SSL_HEADER, set by BEHIND_TLS_PROXY):
+# gunicorn's default believes X-Forwarded-Proto/-Ssl/-Protocol from 127.0.0.1, so any local
+# client could call plain HTTP "https".
+secure_scheme_headers: dict[str, str] = {}

@@ -95,7 +95,9 @@ def _describe(exc, request, face: Face) -> tuple[int, str, str, dict]:
         return 401, _sentence(exc.detail), "Authorization", headers
     if isinstance(exc, exceptions.Throttled):
         wait = max(1, math.ceil(exc.wait or 1))  # Retry-After takes whole seconds
-        message = f"{_sentence(exc.detail)} Retry in {wait} s.".replace("..", ".")
+        # DRF appends "Expected available in N seconds." to the detail; ours says it once.
+        said = str(exc.detail).split(" Expected available in ")[0]
+        message = f"{_sentence(said)} Retry in {wait} s.".replace("..", ".")
         return 429, message, "rate", {"Retry-After": str(wait)}
     if isinstance(exc, exceptions.PermissionDenied):
         return 403, _sentence(exc.detail), "scope", {}

@@ -57,7 +57,8 @@ def port_in_use(host: str, port: int) -> str | None:
             if exc.errno != errno.EADDRINUSE:
                 return f"make run cannot listen on {host}:{port}: {exc.strerror}."
             return (f"Port {port} on {host} is in use (another `make run`?): stop it, or "
-                    f"serve on another port: PORT={port + 1} make run")  # fmt: skip
+                    f"serve on another port: PORT={port + 1} make run (a new run rotates the "
+                    "demo credentials: those printed before stop working)")  # fmt: skip
     return None
 
 

@@ -26,6 +26,7 @@ from cdrapi.env import (
     load_env_file,
     local_env_file,
 )
+from cdrapi.version import VERSION
 
 BASE_DIR = CHECKOUT
 
@@ -248,7 +249,8 @@ INGEST_BATCH_MAX_BYTES = env_int("INGEST_BATCH_MAX_BYTES", 10 * 1024 * 1024, min
 INGEST_BATCH_MAX_RECORDS = env_int("INGEST_BATCH_MAX_RECORDS", 10_000, minimum=1)
 # A batch's write may outlast the API's statement timeout (a 10,000-row COPY on a busy
 # host): its transaction gets this one instead (0: no limit).
-INGEST_BATCH_STATEMENT_TIMEOUT_MS = env_int("INGEST_BATCH_STATEMENT_TIMEOUT_MS", 60_000, minimum=0)
+# Below gunicorn's worker timeout (30 s): a cut batch is a JSON 503, not a killed worker.
+INGEST_BATCH_STATEMENT_TIMEOUT_MS = env_int("INGEST_BATCH_STATEMENT_TIMEOUT_MS", 20_000, minimum=0)
 
 # --- Client address and rate limits (README, "Security and operations") ------------------
 # How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.
@@ -316,7 +318,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "cdrapi",
     "DESCRIPTION": "Call detail records over two wire-compatible faces: a Plivo-style call "
     "API (HTTP Basic) and a CarrierX-style CDR API (Bearer tokens). See the README.",
-    "VERSION": "1",
+    "VERSION": VERSION,  # the server's (pyproject.toml's), as /healthz and / show it
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -336,6 +338,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own default gives "django" a console handler under DEBUG, and the record
     # then reaches root's as well: every line twice. Root's handler is the one.
-    # pika narrates every connection at INFO: a command's output is ours alone.
-    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}, "pika": {"level": "WARNING"}},
+    # pika narrates connections (INFO) and a queue it finds missing (WARNING) that we then
+    # declare: a command's output is ours alone.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}, "pika": {"level": "ERROR"}},
 }

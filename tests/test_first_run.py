@@ -100,7 +100,8 @@ def test_a_busy_port_stops_make_run_before_it_writes_or_rotates_anything(tmp_pat
     assert result.returncode == 1 and not env_file.exists()
     assert result.stderr == (
         f"Port {port} on 127.0.0.1 is in use (another `make run`?): stop it, or serve on "
-        f"another port: PORT={port + 1} make run\n"
+        f"another port: PORT={port + 1} make run (a new run rotates the demo credentials: "
+        "those printed before stop working)\n"
     )
     assert "python -m cdrapi.first_run $(HOST) $(PORT)\n" in (ROOT / "Makefile").read_text()
 

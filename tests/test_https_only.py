@@ -5,6 +5,7 @@ checks answer load balancers over plain HTTP."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 
@@ -114,3 +115,21 @@ def test_the_refusal_is_logged_with_the_body_s_api_id(client, caplog):
     assert [(line["status"], line["api_id"]) for line in logged] == [
         (403, response.json()["api_id"])
     ]
+
+
+@pytest.mark.postgres
+def test_gunicorn_does_not_take_the_scheme_from_a_forged_header(served_database):
+    # gunicorn trusts X-Forwarded-Proto from 127.0.0.1 by default; without
+    # BEHIND_TLS_PROXY nobody may say "https" for the client (hostile probe: a POST over
+    # plain HTTP with that header was stored).
+    from tests.servers import gunicorn
+
+    with gunicorn(workers=1, SECURE_SSL_REDIRECT="1") as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request("POST", KAMAILIO, body=b"{}", headers={
+            "X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on",
+            "X-Forwarded-Protocol": "ssl", "Content-Type": "application/json"})  # fmt: skip
+        answer = conn.getresponse()
+        assert answer.status == 403, answer.read()
+        assert "HTTPS is required" in json.loads(answer.read())["error"]
+        conn.close()

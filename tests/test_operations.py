@@ -117,7 +117,21 @@ def test_plivo_accounts_are_limited_per_account(settings, main_account, other_ac
     assert limited.status_code == 429
     assert set(limited.json()) == {"api_id", "error"}
     assert 1 <= int(limited["Retry-After"]) <= 5
+    # The wait, said once, as the header gives it.
+    said = limited.json()["error"]
+    assert said.endswith(f" Retry in {limited['Retry-After']} s.") and "Expected" not in said
     assert _plivo_get(client, other_account).status_code == 200  # another account is not
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/Account/{}/Call/", "/v1/Account/{}/Zentrunk/Call/", "/core/v2/calls/call_drs"]
+)
+def test_options_describes_the_endpoint(main_account, bearer, path):
+    headers = (basic(main_account) if path.startswith("/v1/")
+               else {"HTTP_AUTHORIZATION": f"Bearer {bearer(main_account)[1]}"})  # fmt: skip
+    answer = Client().options(path.format(main_account.auth_id), **headers)
+    assert answer.status_code == 200
+    assert answer.json()["description"].startswith(("Voice calls", "SIP-trunking", "Call detail"))
 
 
 @pytest.mark.django_db

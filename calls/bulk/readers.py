@@ -75,6 +75,7 @@ def _utf8(line: str) -> bool:
 def read_csv(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:
     """Rows as dicts; empty cells are missing values; the line is where the row starts."""
     reader = csv.DictReader(lines)
+    _ = reader.fieldnames  # reads the header, so that the first row is counted after it
     line = reader.line_num + 1
     for row in reader:
         if None in row:

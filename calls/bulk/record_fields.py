@@ -27,6 +27,9 @@ CENTS = Decimal("0.00001")  # the store's five decimal places (durations, money)
 _MONEY_LIMIT = Decimal("1e9")
 SMALLINT_MAX = 32767  # PostgreSQL's smallint (the CarrierX `version` column)
 USER_DATA_DEPTH = 32  # nesting levels of user_data; PostgreSQL's jsonb is fine far deeper
+# user_data's size as stored (UTF-8 JSON): a CDR's custom fields, not a document store; every
+# list of up to 1,000 CDRs decodes it, so one tenant's megabytes would stall every worker.
+USER_DATA_MAX_BYTES = 16_384
 
 # A value that is not there: null, an empty string (a CSV's empty cell), or the text
 # "null" that Plivo's SIP-trunking objects print for an absent attestation. Tested with
@@ -296,7 +299,10 @@ def _json_object(r: dict, name: str) -> str:
     if not isinstance(value, dict):
         raise RecordError(f"{name} is not a JSON object")
     _check_json(value, name, 1)
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    if len(text) > USER_DATA_MAX_BYTES // 4 and len(text.encode()) > USER_DATA_MAX_BYTES:
+        raise RecordError(f"{name} is {len(text.encode())} bytes (at most {USER_DATA_MAX_BYTES})")
+    return text
 
 
 def _no_constant(constant: str) -> None:

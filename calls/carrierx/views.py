@@ -55,6 +55,9 @@ _UUID = COLUMNS.index("call_uuid")
     ),
 )
 class CallDrViewSet(viewsets.ViewSet):
+    """Call detail records the token may read: list (filter language, field selection,
+    keyset or offset paging) and retrieve by dr_sid (docs/carrierx.md)."""
+
     renderer_classes = [FastJSONRenderer]
     content_negotiation_class = JSONOnlyNegotiation
     schema = EnvelopeAutoSchema()

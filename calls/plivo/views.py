@@ -196,11 +196,17 @@ def _documented(product: str, label: str):
 
 @_documented(VOICE, "Voice")
 class VoiceCallViewSet(CallViewSet):
+    """Voice calls of the account and the accounts below it: list (filters, paging, the
+    exact total) and retrieve by call_uuid (docs/plivo.md)."""
+
     product = VOICE
 
 
 @_documented(ZENTRUNK, "SIP-trunking")
 class ZentrunkCallViewSet(CallViewSet):
+    """SIP-trunking (Zentrunk) calls of the account and the accounts below it: list and
+    retrieve by call_uuid (docs/plivo.md)."""
+
     product = ZENTRUNK
 
 

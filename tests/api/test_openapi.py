@@ -29,6 +29,7 @@ def test_the_schema_is_served_and_valid(client):
     assert response.status_code == 200
     document = response.json()
     validate_schema(document)  # raises on an invalid OpenAPI 3 document
+    assert document["info"]["version"] == client.get("/healthz").json()["version"]  # 0.2.0 …
     paths = set(document["paths"])
     assert paths == {
         "/v1/Account/{auth_id}/Call/", "/v1/Account/{auth_id}/Call/{call_uuid}/",

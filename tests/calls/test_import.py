@@ -563,3 +563,12 @@ def test_the_progress_bar_counts_every_record_read_refused_ones_included(main_ac
                           batch_size=batch_size, progress=done.append)  # fmt: skip
     assert (summary.read, summary.stored, summary.rejected) == (5, 4, 1)
     assert sum(done) == 5 and all(step > 0 for step in done)
+
+
+def test_a_csv_records_line_is_counted_after_the_header(tmp_path, main_account):
+    # The header is line 1: the first record is line 2, the second line 3.
+    bad = {**PLIVO[0], "call_direction": "sideways"}
+    path = _csv(tmp_path, [bad, {**bad, "call_uuid": str(uuid4())}])
+    _, err = _import(path, main_account)
+    assert "line 2: rejected: call_direction must be one of" in err
+    assert "line 3: rejected: call_direction must be one of" in err

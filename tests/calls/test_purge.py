@@ -127,13 +127,21 @@ def test_a_line_inside_the_retention_window_is_refused(aged, capsys):
 
 def test_the_command_prints_what_it_removed(aged, capsys):
     with time_machine.travel(NOW, tick=False):
-        call_command("purge_calls", "-v", "0", "--batch-size", "2")
+        call_command("purge_calls", "--batch-size", "2")
     out = capsys.readouterr().out
     gone = len(aged) - len(_kept(aged))
     assert f"Removed {gone} calls that ended before" in out
     with time_machine.travel(NOW, tick=False):
-        call_command("purge_calls", "--dry-run", "-v", "0")
+        call_command("purge_calls", "--dry-run")
     assert "Would remove 0 calls" in capsys.readouterr().out
+
+
+def test_with_verbosity_0_it_prints_nothing_cron_would_mail(aged, capsys):
+    with time_machine.travel(NOW, tick=False):
+        call_command("purge_calls", "-v", "0", "--batch-size", "2")
+        call_command("ensure_partitions", "-v", "0")
+    assert capsys.readouterr().out == ""
+    assert len(_kept(aged)) < len(aged)  # it did remove what was past the line
 
 
 def _assert_counts_exact() -> None:

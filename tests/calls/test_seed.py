@@ -10,6 +10,7 @@ import phonenumbers
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.models import Account
 from calls.bulk.demo_calls import CARRIERX_DR_SID, PARENT_CALL_UUID
@@ -17,6 +18,7 @@ from calls.bulk.seed import call_seed, seed_accounts
 from calls.bulk.synthetic import COLUMNS, CallGenerator
 from calls.models import HANGUP_SOURCES_BY_PRODUCT, PRODUCTS, Call
 from calls.store import catalogue
+from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -365,3 +367,14 @@ def test_a_profile_seed_keeps_the_customers_across_seeds():
     assert second.trunks == first.trunks
     assert (other.products, other.own_numbers) != (first.products, first.own_numbers)
     assert {r[0] for r in first.chunk(0, 50, 1)}.isdisjoint(r[0] for r in second.chunk(0, 50, 1))
+
+
+def test_demo_setup_goes_on_when_another_account_holds_a_named_call(capsys, other_account):
+    # The docs print these uuids: a tenant of a shared server may have stored one first.
+    CallFactory(account=other_account, call_uuid=PARENT_CALL_UUID, end_time=timezone.now())
+    call_command("demo_setup", "--calls", "40")
+    captured = capsys.readouterr()
+    assert f"not stored: {PARENT_CALL_UUID}: another account has a call" in captured.err
+    main = Account.objects.get(name="Demo main account", parent=None)
+    assert Call.objects.filter(account=main, call_uuid=CARRIERX_DR_SID).exists()
+    assert Call.objects.get(call_uuid=PARENT_CALL_UUID).account == other_account

@@ -55,6 +55,12 @@ BAD = {
         lambda: json.dumps(carrierx(user_data={"x": "SURROGATE"})).replace(
             "SURROGATE", "\\udc80"), "surrogate"),
     "user_data deep": (lambda: json.dumps(carrierx(user_data=deep(200))), "nests deeper"),
+    # Every list decodes it: a tenant's megabytes would stall every worker (hostile probe).
+    "user_data 9 MB": (lambda: json.dumps(carrierx(user_data={f"k{i}": "v" * 100
+                                                              for i in range(80_000)})),
+                       "user_data is 9108890 bytes"),
+    "user_data 16 KB + 1": (lambda: json.dumps(carrierx(user_data={"k": "é" * 8188})),
+                            "bytes (at most 16384)"),
     "user_data text NaN": (
         lambda: json.dumps(carrierx(user_data='{"x": NaN}')), "not a JSON object"),
     "version 40000": (lambda: json.dumps(carrierx(version=40000)), "version is out of range"),

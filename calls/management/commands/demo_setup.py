@@ -67,7 +67,10 @@ class Command(BaseCommand):
                         now=timezone.now(),
                         product=product,
                     )
-            stored += store_demo_calls(main=main, now=timezone.now())
+            named, refused = store_demo_calls(main=main, now=timezone.now())
+            stored += named
+            for reason in refused:
+                self.stderr.write(f"A call the docs' examples name was not stored: {reason}")
             if not json:
                 self.stdout.write(f"Loaded {stored} demo calls over the last 100 days.")
         # Secrets are stored hashed, so the only way to show working ones is to rotate.

@@ -27,7 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, ahead: int, wait: bool, verbosity: int, **opts) -> None:
         if not partitions.enabled():
-            self.stdout.write("Not PostgreSQL: the call table is not partitioned; nothing to do.")
+            if verbosity:
+                self.stdout.write("Not PostgreSQL: the call table is not partitioned.")
             return
         with locks.command_lock("ensure_partitions", wait=wait) as mine:
             if not mine:
@@ -39,6 +40,8 @@ class Command(BaseCommand):
                 tuned = partitions.tune_autovacuum()
             except LockBusy as exc:
                 raise CommandError(str(exc)) from None
+        if not verbosity:  # -v 0: silent unless it fails (cron mails any output)
+            return
         for part in created:
             self.stdout.write(f"created {part.name} [{part.start:%Y-%m-%d}, {part.end:%Y-%m-%d})")
         for name in tuned:

@@ -48,6 +48,8 @@ class Command(BaseCommand):
                 )
         except (PurgeRefused, LockBusy) as exc:
             raise CommandError(str(exc)) from None
+        if not verbosity:  # -v 0: silent unless it fails (cron mails any output)
+            return
         verb = "Would remove" if dry_run else "Removed"
         for name, rows in report.partitions:
             self.stdout.write(f"{verb} partition {name} ({rows} rows)")
