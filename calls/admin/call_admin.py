@@ -8,6 +8,8 @@ from datetime import timedelta
 from functools import update_wrapper
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -142,7 +144,10 @@ class CallAdmin(admin.ModelAdmin):
 
     def export_csv(self, request):
         """Stream the current filtered view as CSV (at most 30 days of it)."""
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:  # a hand-typed parameter: as the list answers it
+            return HttpResponseRedirect(f"{reverse('admin:calls_call_changelist')}?{ERROR_FLAG}=1")
         try:
             return admin_views.stream_csv(request, changelist.get_queryset(request))
         except admin_views.ExportTooWide as exc:

@@ -199,6 +199,11 @@ def test_export_defuses_spreadsheet_formulas_but_keeps_numbers(staff, main_accou
     assert rows[1]["from_number"] == "+14155550100" and rows[1]["to_number"] == "-12"
 
 
+def test_export_with_a_parameter_the_list_does_not_know_goes_back_to_the_list(staff, calls):
+    response = staff.get("/admin/calls/call/export/", {"foo": "1"})
+    assert response.status_code == 302 and response["Location"] == "/admin/calls/call/?e=1"
+
+
 def test_export_refuses_more_than_thirty_days(staff, calls):
     response = staff.get("/admin/calls/call/export/", {"window": "90d"}, follow=True)
     assert "at most 30 days" in response.content.decode()
