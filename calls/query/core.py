@@ -52,8 +52,10 @@ class Condition:
         q = Q(**{f"{path}__{self.lookup}": self.value})
         if not self.negate:
             return queryset.filter(q)
-        if self.expression is not None:  # NOT (x = v) drops nulls; "not equal" keeps them
-            return queryset.filter(~q | Q(**{f"{path}__isnull": True}))
+        if self.expression is not None:
+            # A JSON key (docs/carrierx.md, "Nulls"): `ne null` is "has a value", and `ne`/
+            # `nin` leave out the CDRs that lack the key, as NOT (x = v) does in SQL.
+            return queryset.filter(~q)
         return queryset.exclude(q)  # Django keeps the nulls of a nullable column itself
 
 

@@ -58,7 +58,17 @@ CONDITIONS = {
     "price": st.sampled_from(["gt 0", "eq 0", "le 0.0085"]),
     "codec_src": st.sampled_from(["in (pcmu,opus)", "nin (pcmu)", "like 'g%'", "ilike 'g%'"]),
     "cic": st.sampled_from(["eq null", "ne null", "eq '0288'"]),
-    "user_data.team": st.sampled_from(["eq night", "eq 'day shift'", "like '%i%'"]),
+    "user_data.team": st.sampled_from(
+        [
+            "eq night",
+            "eq 'day shift'",
+            "like '%i%'",
+            "ne night",
+            "nin (night)",
+            "eq null",
+            "ne null",
+        ]
+    ),
     "date_stop": st.integers(86400, 25 * 86400).map(lambda s: f"ge {_stamp(s)}"),
 }
 
@@ -76,6 +86,8 @@ def _matches(call, field, expr, partner):
         "date_stop": call.end_time,
     }[field]
     raw = raw.strip("'")
+    if field.startswith("user_data.") and value is None and raw != "null":
+        return False  # a CDR without the key: left out by every comparison but `eq null`
     if op in {"in", "nin"}:
         found = value in raw.strip("()").split(",")
         return found if op == "in" else not found
