@@ -48,8 +48,8 @@ class Command(BaseCommand):
                 )
         except (PurgeRefused, LockBusy) as exc:
             raise CommandError(str(exc)) from None
-        if not verbosity:  # -v 0: silent unless it fails (cron mails any output)
-            return
+        if not verbosity and not dry_run:  # -v 0: silent unless it fails (cron mails output)
+            return  # (a dry run prints what it found: that is all it does)
         verb = "Would remove" if dry_run else "Removed"
         for name, rows in report.partitions:
             self.stdout.write(f"{verb} partition {name} ({rows} rows)")
