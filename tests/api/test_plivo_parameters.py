@@ -10,9 +10,12 @@ kind of value; random values against the whole schema are the fuzz test's
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from calls.models import PRODUCTS, VOICE
 from calls.plivo import parameters
+from calls.query import counts
 from calls.query import filter_fields as kinds
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +173,30 @@ def test_with_several_bad_values_the_first_in_the_tables_order_is_named(
 ):
     response = plivo(main_account, parent_call_uuid="x", from_number="x y", bill_duration__lt="x")
     assert response.json()["error"].startswith("Invalid bill_duration__lt: ")
+
+
+# --- the counts' dimensions the table declares reach the core ------------------------------
+def test_each_dimension_in_the_table_is_one_the_hourly_counts_have():
+    declared = {row.dimension for row in parameters.PARAMETERS if row.dimension}
+    assert declared == {"answered", "call_direction"}
+    assert declared <= set(counts.DIMENSIONS)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("params", "hourly"),
+    [({}, True), ({"call_direction": "inbound"}, True), ({"bill_duration__gt": "0"}, True),
+     ({"bill_duration": "0", "call_direction": "outbound"}, True),
+     ({"bill_duration__gte": "60"}, False), ({"hangup_cause_code": "4000"}, False),
+     ({"from_number": "1"}, False)],
+)  # fmt: skip
+def test_a_total_the_hourly_counts_can_give_is_read_from_them(
+    plivo, main_account, frozen, params, hourly
+):
+    """The product, the direction and "answered or not" are the count table's dimensions
+    (docs/performance.md): a total restricted by nothing else sums its hours; any other
+    filter is counted from the remembered filter counts."""
+    with CaptureQueriesContext(connection) as queries:
+        assert plivo(main_account, **params).status_code == 200
+    (statement,) = [q["sql"] for q in queries.captured_queries if "LATERAL" in q["sql"]]
+    assert ("calls_hour_count" in statement and "calls_count_memo" not in statement) is hourly
