@@ -44,9 +44,9 @@ class CallFilterSet(filters.FilterSet):
 
     def get_form_class(self):
         """Built once per filter set class, where django-filter builds one per instance
-        (with the copies of the filters, a sixth of a list request's Python before): it
-        holds only the filters' form fields, which hold no request state. Each instance
-        still gets its own form, and the form its own fields (FreshCopies)."""
+        (docs/architecture.md, "API parameters"): it holds only the filters' form fields,
+        which hold no request state. Each instance still gets its own form, and the form
+        its own fields (FreshCopies)."""
         cls = type(self)
         if "_form_class" not in cls.__dict__:
             form_class = super().get_form_class()
@@ -71,9 +71,9 @@ class CallFilterSet(filters.FilterSet):
         """The end_time window of this (valid) request; raises WindowError."""
         lower, upper = [], []
         for name, value in self.form.cleaned_data.items():
-            lookup = self.filters[name].lookup_expr
             if value is None or not self.filters[name].window:
                 continue
+            lookup = self.filters[name].lookup_expr
             if lookup in _LOWER:
                 lower.append(win.Bound(value, _LOWER[lookup]))
             if lookup in _UPPER:
