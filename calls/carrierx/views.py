@@ -28,9 +28,9 @@ from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 
-LIST_PARAMS = {"limit", "offset", "after", "before", "order", "filter", "include_fields",
-               "exclude_fields", "total"}  # fmt: skip
-DETAIL_PARAMS = {"include_fields", "exclude_fields"}
+# The query parameters are the schema's (calls/carrierx/schema.py), which documents each.
+LIST_PARAMS = {p.name for p in schema.LIST_PARAMETERS}
+DETAIL_PARAMS = {p.name for p in schema.DETAIL_PARAMETERS if p.location == p.QUERY}
 DEFAULT_LIMIT, MAX_LIMIT = 10, 1000
 ORDER = re.compile(r"([a-z_]+)(?:[ +](asc|desc|ASC|DESC))?", re.ASCII)
 FIELD_LIST = re.compile(r"[a-z_]+(,[a-z_]+)*", re.ASCII)

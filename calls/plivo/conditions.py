@@ -1,118 +1,101 @@
-"""The Plivo list parameters as the core's inputs: conditions and a window
+"""The Plivo list filters as django-filter filter sets, one per product, built from the
+parameter table (calls/plivo/parameters.py): they validate a request's parameters, filter
+a queryset (`.qs`), and give the core (calls/query/core.py) the same filters as
+conditions and a window, from which it builds one statement for the page and the total
 (docs/plivo.md, "List parameters" and "The time window")."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import models
+from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from calls.models import (
-    DIRECTIONS,
-    HANGUP_SOURCE_ALIASES,
-    HANGUP_SOURCES_BY_PRODUCT,
-    PRODUCTS,
-    STIR_VERIFICATIONS,
-    Call,
-)
+from calls.models import PRODUCTS, Call
+from calls.plivo import parameters
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.errors import QueryError
-from calls.query.filter_fields import (
-    IntFilter,
-    NumberPrefixFilter,
-    StrictChoiceFilter,
-    UIntFilter,
-    UTCDateTimeFilter,
-    UUIDFilter,
-)
+from calls.query.filter_fields import FreshCopies
 
-RANGE_LOOKUPS = ["exact", "gt", "gte", "lt", "lte"]
-_LOWER = {"end_time": False, "end_time__gt": True, "end_time__gte": False}
-_UPPER = {"end_time": False, "end_time__lt": True, "end_time__lte": False}
+# Which side of the window each end_time lookup bounds, and whether strictly.
+_LOWER = {"exact": False, "gt": True, "gte": False}
+_UPPER = {"exact": False, "lt": True, "lte": False}
+
+
+def product_condition(product: str) -> Condition:
+    """Each path lists and retrieves one product's calls (a dimension of the counts)."""
+    return Condition("product", "exact", product, dimension="product")
 
 
 class CallFilterSet(filters.FilterSet):
-    from_number = NumberPrefixFilter(field_name="from_number_norm")
-    to_number = NumberPrefixFilter(field_name="to_number_norm")
-    call_direction = StrictChoiceFilter(field_name="call_direction", choices=DIRECTIONS)
-    hangup_cause_code = IntFilter(field_name="hangup_cause_code")
-    hangup_source = StrictChoiceFilter(field_name="hangup_source", choices=())  # per product
-    stir_verification = StrictChoiceFilter(
-        field_name="stir_verification", choices=STIR_VERIFICATIONS
-    )
-    parent_call_uuid = UUIDFilter(field_name="parent_call_uuid")
+    """One product's filters (declared by `for_product`, from the parameter table)."""
+
+    product = ""
 
     class Meta:
         model = Call
-        fields = {"bill_duration": RANGE_LOOKUPS, "end_time": RANGE_LOOKUPS}
-        filter_overrides = {
-            models.PositiveIntegerField: {"filter_class": UIntFilter},
-            models.DateTimeField: {"filter_class": UTCDateTimeFilter},
-        }
+        fields = ()  # every filter is declared, from the table
 
-    product = ""
-    _built: dict[type, tuple[dict, type]] = {}  # per product: its filters and form class
-
-    def __init__(self, data=None, *args, **kwargs) -> None:
-        """django-filter deep-copies every filter and builds a form class on each request,
-        and each form deep-copies its fields (a sixth of a list request's Python); ours
-        hold no request state, so each product's are built once and shared."""
-        built = CallFilterSet._built.get(type(self))
-        if built is None:
-            super().__init__(data, *args, **kwargs)
-            source = self.filters["hangup_source"]  # a copy per product: its words
-            source.extra.update(choices=HANGUP_SOURCES_BY_PRODUCT[self.product],
-                                aliases=HANGUP_SOURCE_ALIASES[self.product])  # fmt: skip
-            form_class = super().get_form_class()
-            form_class.base_fields = _SharedFields(form_class.base_fields)
-            built = CallFilterSet._built[type(self)] = (self.filters, form_class)
-        self.is_bound, self.data = data is not None, data
-        self.queryset, self.request, self.form_prefix = None, kwargs.get("request"), None
-        self.filters, self._form_class = built
+    @classmethod
+    def get_filters(cls):
+        """The declared filters, which each instance copies fresh (FreshCopies)."""
+        return FreshCopies(super().get_filters())
 
     def get_form_class(self):
-        return self._form_class
+        """Built once per filter set class, where django-filter builds one per instance
+        (docs/architecture.md, "API parameters"): it holds only the filters' form fields,
+        which hold no request state. Each instance still gets its own form, and the form
+        its own fields (FreshCopies)."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            form_class = super().get_form_class()
+            form_class.base_fields = FreshCopies(form_class.base_fields)
+            cls._form_class = form_class
+        return cls._form_class
 
-    def window(self, now: datetime) -> win.Window:
-        """The end_time window of this (valid) request; raises WindowError."""
-        data = self.form.cleaned_data
-        lower = win.tightest(
-            [win.Bound(data[k], strict) for k, strict in _LOWER.items() if data.get(k)],
-            lower=True,
-        )
-        upper = win.tightest(
-            [win.Bound(data[k], strict) for k, strict in _UPPER.items() if data.get(k)],
-            lower=False,
-        )
-        return win.resolve(lower=lower, upper=upper, now=now)
-
-    def parsed(self) -> tuple[Condition, ...]:
-        """The valid request's filters as conditions (end_time goes into the window);
+    def conditions(self) -> tuple[Condition, ...]:
+        """The valid request's filters as the core's conditions (end_time is the window's);
         a QueryError naming the first bad parameter otherwise."""
         if not self.is_valid():
             name, messages = next(iter(self.errors.items()))
             raise QueryError(f"Invalid {name}: {' '.join(messages)}.", name)
-        filters = [
-            Condition(self.filters[name].field_name, self.filters[name].lookup_expr, value)
-            for name, value in self.form.cleaned_data.items()
-            if value is not None and not name.startswith("end_time")
-        ]
-        return (Condition("product", "exact", self.product), *filters)
+        return (
+            product_condition(self.product),
+            *(self.filters[name].condition(value)
+              for name, value in self.form.cleaned_data.items()
+              if value is not None and not self.filters[name].window),
+        )  # fmt: skip
+
+    def window(self, now: datetime) -> win.Window:
+        """The end_time window of this (valid) request; raises WindowError."""
+        lower, upper = [], []
+        for name, value in self.form.cleaned_data.items():
+            if value is None or not self.filters[name].window:
+                continue
+            lookup = self.filters[name].lookup_expr
+            if lookup in _LOWER:
+                lower.append(win.Bound(value, _LOWER[lookup]))
+            if lookup in _UPPER:
+                upper.append(win.Bound(value, _UPPER[lookup]))
+        return win.resolve(
+            lower=win.tightest(lower, lower=True),
+            upper=win.tightest(upper, lower=False),
+            now=now,
+        )
+
+    def filter_queryset(self, queryset):
+        """The product's calls that every filter keeps, in the window (now): the rows the
+        API lists, before the caller's scope and retention, which `queryset` carries."""
+        queryset = product_condition(self.product).apply(queryset, 0)
+        queryset = super().filter_queryset(queryset)
+        return queryset.filter(self.window(timezone.now()).q())
 
 
-class _SharedFields(dict):
-    """A form's fields that its instances share: Django deep-copies `base_fields` into
-    every form so that one may alter its own; ours never do, and validating only reads
-    them."""
-
-    def __deepcopy__(self, memo) -> dict:
-        return dict(self)
+def for_product(product: str) -> type[CallFilterSet]:
+    """The filter set of one product's path: the table's filters, in its words."""
+    attrs = {"product": product, **parameters.filters(product)}
+    return type(f"{product.title()}CallFilterSet", (CallFilterSet,), attrs)
 
 
-# One filter set per product: the same parameters, each product's own hangup sources.
-FILTERSETS = {
-    product: type(f"{product.title()}CallFilterSet", (CallFilterSet,), {"product": product})
-    for product in PRODUCTS
-}
+FILTERSETS = {product: for_product(product) for product in PRODUCTS}

@@ -1,7 +1,8 @@
 """The Plivo face in OpenAPI terms: documentation-only serializers and parameters.
 
-Each parameter's schema admits exactly the values the server's parser takes
-(calls/query/patterns.py, tested against calls/query/values.py); what depends on other
+Each parameter's schema admits exactly the values the server's parser takes: a filter's
+is its kind's (calls/query/filter_fields.py, from calls/query/patterns.py), with the
+description in the parameter table (calls/plivo/parameters.py); what depends on other
 parameters, the clock or stored data is said in the descriptions, from
 calls/query/rules.py.
 """
@@ -13,13 +14,13 @@ from rest_framework import serializers
 from calls.models import (
     ATTESTATIONS,
     DIRECTIONS,
-    HANGUP_SOURCE_ALIASES,
     HANGUP_SOURCES_BY_PRODUCT,
     STIR_VERIFICATIONS,
     TRANSPORTS,
     VOICE,
     ZENTRUNK,
 )
+from calls.plivo import parameters
 from calls.query import patterns, rules
 from calls.query.values import INT32_MAX
 from cdrapi.openapi import describe
@@ -28,8 +29,6 @@ from cdrapi.openapi import query_param as _q
 TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$"
 UTC_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"  # Zentrunk objects
 MONEY = r"^-?[0-9]+\.[0-9]{5}$"
-FILTER_TIME = patterns.anchored(patterns.UTC_DATETIME)
-NUMBER = patterns.anchored(patterns.NUMBER)
 UUID = patterns.anchored(patterns.UUID)
 AUTH_ID = r"^[MS]A[A-Z0-9]{18}$"
 
@@ -85,7 +84,7 @@ class ZentrunkCallDetailSerializer(ZentrunkCallSerializer):
 
 
 class PlivoMetaSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=20)
+    limit = serializers.IntegerField(min_value=1, max_value=parameters.MAX_LIMIT)
     next = serializers.CharField(allow_null=True)
     offset = serializers.IntegerField(min_value=0)
     previous = serializers.CharField(allow_null=True)
@@ -142,15 +141,6 @@ def _uint(low: int = 0, high: int = INT32_MAX) -> dict:
     return {"type": "integer", "minimum": low, "maximum": high}
 
 
-_WINDOW = describe(
-    "UTC, YYYY-MM-DD HH:MM[:ss[.uuuuuu]] (T for the space), a real date from year 1 to "
-    "9999. Without any end_time bound: the last 7 days; a lower bound alone runs to now, an "
-    "upper bound alone covers the 7 days before it. gt/lt exclusive, gte/lte inclusive.",
-    rules.WINDOW_TOO_WIDE,
-    rules.WINDOW_REVERSED,
-    rules.WINDOW_IN_FUTURE,
-    rules.WINDOW_BEFORE_RETENTION,
-)
 AUTH_ID_PARAMETER = OpenApiParameter(
     "auth_id",
     _pattern(AUTH_ID),
@@ -158,22 +148,11 @@ AUTH_ID_PARAMETER = OpenApiParameter(
     description="The caller's auth id or one of an account below it; any other, existing "
     "or not, is a 404.",
 )
-RANGES = ("", "__gt", "__gte", "__lt", "__lte")
-_LIST_PARAMETERS = [  # and hangup_source, in each product's words: list_parameters()
-    AUTH_ID_PARAMETER,
-    _q("from_number", _pattern(NUMBER, 128), "Caller's number prefix; a leading + is ignored."),
-    _q("to_number", _pattern(NUMBER, 128), "Called number prefix; a leading + is ignored."),
-    _q("call_direction", str, "inbound or outbound.", enum=DIRECTIONS),
-    *[_q(f"bill_duration{op}", _uint(), "Billed seconds.") for op in RANGES],
-    *[_q(f"end_time{op}", _pattern(FILTER_TIME), _WINDOW) for op in RANGES],
-    _q("hangup_cause_code", {"type": "integer", "minimum": -INT32_MAX, "maximum": INT32_MAX},
-       "Hangup cause code (see the catalogue)."),
-    _q("stir_verification", str, "STIR/SHAKEN verification.", enum=STIR_VERIFICATIONS),
-    _q("parent_call_uuid", _pattern(UUID), "Child legs of this call."),
+_PAGING_PARAMETERS = [  # after the filters: list_parameters()
     _q("subaccount", _pattern(r"^SA[A-Z0-9]{18}$"),
        describe("One subaccount below the path account; another is a 404.",
                 rules.SUBACCOUNT_CALLER)),
-    _q("limit", _uint(1, 20), "Page size, default 20."),
+    _q("limit", _uint(1, parameters.MAX_LIMIT), f"Page size, default {parameters.MAX_LIMIT}."),
     _q("offset", _uint(), describe("Rows to skip.", rules.CURSOR_OFFSET)),
     # No NUL: the middleware refuses one in any parameter (PostgreSQL text cannot hold it).
     _q("cursor", {"type": "string", "minLength": 1, "pattern": r"^[^\x00]+$"},
@@ -211,7 +190,9 @@ CALL_EXAMPLE = OpenApiExample(
 
 
 def list_parameters(product: str) -> list[OpenApiParameter]:
-    """The list parameters, hangup_source in the product's own words (and aliases)."""
-    words = [*HANGUP_SOURCES_BY_PRODUCT[product], *HANGUP_SOURCE_ALIASES[product]]
-    source = _q("hangup_source", str, "Who hung up, in the product's words.", enum=words)
-    return [*_LIST_PARAMETERS, source]
+    """The list parameters: the path's account, the product's filters (in its own words:
+    hangup_source), subaccount and paging."""
+    rows = parameters.by_name(product)
+    filters = [_q(name, f.schema, rows[name].description)
+               for name, f in parameters.filters(product).items()]  # fmt: skip
+    return [AUTH_ID_PARAMETER, *filters, *_PAGING_PARAMETERS]

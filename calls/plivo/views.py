@@ -21,10 +21,11 @@ from calls.access.throttling import AddressThrottle, PlivoAccountThrottle
 from calls.models import VOICE, ZENTRUNK
 from calls.plivo import insights, schema
 from calls.plivo.auth import AccountBasicAuthentication
-from calls.plivo.conditions import FILTERSETS
+from calls.plivo.conditions import FILTERSETS, product_condition
+from calls.plivo.parameters import MAX_LIMIT, PAGING
 from calls.plivo.serialize import COLUMNS, call_objects
 from calls.query import scope as scopes
-from calls.query.core import CallQuery, Condition, retrieve
+from calls.query.core import CallQuery, retrieve
 from calls.query.cursor import Cursor, fingerprint
 from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
@@ -33,8 +34,6 @@ from calls.query.values import parse_uuid
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 
-MAX_LIMIT = 20
-PAGING_PARAMS = ("limit", "offset", "cursor")
 CALL_NOT_FOUND = "No call with that call_uuid was found for this account in the last {days} days."
 
 
@@ -83,12 +82,12 @@ class CallViewSet(viewsets.ViewSet):
     def list(self, request, auth_id: str) -> Response:
         params = request.query_params
         filterset = FILTERSETS[self.product](params)
-        check_known(params, {*filterset.filters, *PAGING_PARAMS, "subaccount"})
+        check_known(params, {*filterset.filters, *PAGING, "subaccount"})
         limit = bounded_uint(params, "limit", default=MAX_LIMIT, low=1, high=MAX_LIMIT)
         offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
-        conditions = filterset.parsed()
+        conditions = filterset.conditions()
         scope = scopes.for_path_account(request.user, auth_id, params.get("subaccount"))
-        filters = [(k, v) for k, v in params.items() if k not in PAGING_PARAMS]
+        filters = [(k, v) for k, v in params.items() if k not in PAGING]
         fp = fingerprint(request.user.auth_id, auth_id, urlencode(sorted(filters)))
 
         cursor, now = None, timezone.now()
@@ -166,7 +165,7 @@ class CallViewSet(viewsets.ViewSet):
             raise QueryError("The call_uuid parameter differs from the one in the path.",
                              "call_uuid")  # fmt: skip
         scope = scopes.for_path_account(request.user, auth_id)
-        product = (Condition("product", "exact", self.product),)
+        product = (product_condition(self.product),)
         row = retrieve(scope, wanted, columns=columns, conditions=product)
         if row is None:
             raise _call_not_found()

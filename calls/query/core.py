@@ -34,8 +34,9 @@ NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never
 class Condition:
     """One parsed filter: `field <lookup> value`, optionally negated.
 
-    `expression` replaces the column as the left side (a JSON key read as text); `field`
-    still names what is restricted, which is how the counts know what they can answer.
+    `expression` replaces the column as the left side (a JSON key read as text).
+    `dimension` is the hourly counts' dimension the condition restricts, when they can
+    answer it: the face's parameter table says (calls/plivo/parameters.py).
     """
 
     field: str
@@ -43,6 +44,7 @@ class Condition:
     value: Any
     negate: bool = False
     expression: Expression | None = None
+    dimension: str | None = None
 
     def apply(self, queryset: QuerySet, number: int) -> QuerySet:
         path = self.field
@@ -300,7 +302,8 @@ def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
 
 
-# bill_duration conditions that say "answered" (talk time billed) or "not answered".
+# Conditions on the answered dimension (bill_duration) that say "answered" (talk time
+# billed) or "not answered".
 _ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
              ("lt", 1): False}  # fmt: skip
 
@@ -338,12 +341,12 @@ def _countable(conditions: tuple[Condition, ...]) -> dict[str, object] | None:
     """The conditions as {dimension: value} if the hourly counts can answer them all."""
     equal: dict[str, object] = {}
     for c in conditions:
-        if c.negate or c.expression is not None:
+        if c.negate or c.expression is not None or c.dimension not in counts.DIMENSIONS:
             return None
-        if c.field == "bill_duration" and (c.lookup, c.value) in _ANSWERED:
+        if c.dimension == "answered" and (c.lookup, c.value) in _ANSWERED:
             field, value = "answered", _ANSWERED[c.lookup, c.value]
-        elif c.field in counts.DIMENSIONS and c.field != "answered" and c.lookup == "exact":
-            field, value = c.field, c.value
+        elif c.dimension != "answered" and c.lookup == "exact":
+            field, value = c.dimension, c.value
         else:
             return None
         if equal.setdefault(field, value) != value:

@@ -9,7 +9,7 @@ value the pattern admits is parsed, a value it refuses is refused.
 
 from __future__ import annotations
 
-from calls.query.values import INT32_MAX
+from calls.query.values import INT32_MAX, NUMBER, UUID  # noqa: F401 (the parsers' own)
 
 # --- dates: only real calendar dates, years 0001-9999 (datetime.fromisoformat's range) --
 _YEAR = r"(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
@@ -32,10 +32,8 @@ UTC_DATETIME_OR_Z = (
 )
 UTC_DATETIME_T_OR_Z = rf"{DATE}T{_HH_MM}(?:{_SS}(?:{_FRACTION})?Z?)?"
 
-# calls.query.values.parse_uuid: 32 hex digits, the four hyphens optional.
-UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-# calls.query.values.parse_number_prefix (at most 128 characters: the schema's maxLength).
-NUMBER = r"\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+"
+# UUID (calls.query.values.parse_uuid) and NUMBER (parse_number_prefix, at most
+# NUMBER_MAX_LENGTH characters: the schema's maxLength) are the parsers' own, imported above.
 
 
 def digits_up_to(limit: int) -> str:

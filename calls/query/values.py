@@ -19,11 +19,14 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?", re.ASCII
 )
 # An optional + then digits, or the user part of a SIP URI (RFC 3261 unreserved and
-# user-unreserved characters; no %-escapes).
-_NUMBER = re.compile(r"\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+", re.ASCII)
-_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", re.ASCII
-)
+# user-unreserved characters; no %-escapes). The schema's patterns are these very strings
+# (calls/query/patterns.py), so the two cannot drift apart.
+NUMBER = r"\+?[0-9]+|[A-Za-z0-9\-_.!~*'()&=+$,;?/]+"
+NUMBER_MAX_LENGTH = 128
+# 32 hex digits, the four hyphens optional.
+UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+_NUMBER = re.compile(NUMBER, re.ASCII)
+_UUID = re.compile(UUID, re.ASCII)
 DATETIME_FORMATS = "YYYY-MM-DD HH:MM, YYYY-MM-DD HH:MM:ss or YYYY-MM-DD HH:MM:ss.uuuuuu (UTC)"
 
 
@@ -58,7 +61,7 @@ def parse_uuid(raw: str) -> uuid.UUID:
 
 def parse_number_prefix(raw: str) -> str:
     """The normalised prefix to match (leading `+` dropped)."""
-    if len(raw) > 128 or not _NUMBER.fullmatch(raw):
+    if len(raw) > NUMBER_MAX_LENGTH or not _NUMBER.fullmatch(raw):
         raise ValueError(
             f"expected digits with an optional leading + or the user part of a SIP URI, "
             f"got {raw[:40]!r}"

@@ -1,8 +1,11 @@
-"""Malformed credentials, bytes and patterns: a 4xx in the face's shape, never a 500, and
-a malformed credential is a failed authentication like a wrong one (the lockout counts it).
+"""Malformed credentials, bytes, ids and patterns: a 4xx in the face's shape, never a 500,
+and a malformed credential is a failed authentication like a wrong one (the lockout counts
+it). Each parameter's own refusals are the faces' catalogues (test_plivo_parameters.py,
+test_carrierx_parameters.py); random values against the schema, the fuzz test's.
 """
 
 import base64
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -10,6 +13,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.services import token_lookup
+from calls.carrierx.views import DETAIL_PARAMS, LIST_PARAMS
+from calls.models import ZENTRUNK
+from calls.plivo import parameters
 from tests.api.conftest import basic
 from tests.factories import CallFactory
 
@@ -100,6 +106,21 @@ def test_a_malformed_credential_is_a_401_that_counts_towards_the_lockout(
     assert client.get(url).status_code == 429  # no credentials at all
 
 
+# No credentials, a scheme alone, or another scheme: 401 in each face's shape.
+FOREIGN = ["", "Basic", "Bearer", "basic", "Token abc", "Digest username=x"]
+
+
+@pytest.mark.parametrize("header", FOREIGN, ids=lambda v: repr(v))
+def test_no_or_a_foreign_authorization_is_a_401_in_each_faces_shape(main_account, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    plivo = Client().get(_plivo_list(main_account), **extra)
+    assert plivo.status_code == 401
+    _plivo_shape(plivo)
+    carrierx = Client().get(CARRIERX, **extra)
+    assert carrierx.status_code == 401
+    _carrierx_shape(carrierx)
+
+
 def test_credentials_that_cannot_exist_never_reach_the_database(main_account):
     client, plivo = Client(), _plivo_list(main_account)
     with CaptureQueriesContext(connection) as queries:
@@ -132,13 +153,8 @@ BAD_BYTES = {
     "raw byte": "\xff",  # not percent-encoded at all
     "trailing escape": "%5C",
 }
-PLIVO_PARAMS = [
-    "from_number", "to_number", "call_direction", "bill_duration", "bill_duration__gte",
-    "end_time", "end_time__gt", "end_time__lte", "hangup_cause_code", "hangup_source",
-    "stir_verification", "parent_call_uuid", "subaccount", "limit", "offset", "cursor",
-]  # fmt: skip
-CARRIERX_PARAMS = ["limit", "offset", "after", "before", "order", "filter", "include_fields",
-                   "exclude_fields", "total"]  # fmt: skip
+PLIVO_PARAMS = [*parameters.filters(ZENTRUNK), "subaccount", *parameters.PAGING]
+CARRIERX_PARAMS = sorted(LIST_PARAMS)
 FILTERS = ["number_src eq 'x{}'", "number_src like 'x{}'", "user_data.team ilike '{}'",
            "codec_src in (pcmu,x{})", "direction eq x{}"]  # fmt: skip
 
@@ -156,8 +172,7 @@ def faces(main_account, bearer):
         ),
         "carrierx list": (CARRIERX, carrierx, _carrierx_shape, CARRIERX_PARAMS),
         "carrierx retrieve": (
-            f"{CARRIERX}/{call.call_uuid}", carrierx, _carrierx_shape,
-            ["include_fields", "exclude_fields"],
+            f"{CARRIERX}/{call.call_uuid}", carrierx, _carrierx_shape, sorted(DETAIL_PARAMS),
         ),
     }  # fmt: skip
 
@@ -197,6 +212,26 @@ def test_bad_bytes_in_path_segments_are_a_4xx_in_the_faces_shape(main_account, b
         (f"{CARRIERX}/x{bad}", carrierx, _carrierx_shape),
     ]:
         _refused(Client().get(path, **credentials), shape)
+
+
+# Ids no call has, as a client or an attacker may put them in a path.
+ODD_IDS = ["' OR '1'='1", "../../etc/passwd", "x" * 3000, "\u0661\u0664\u0661\u0665", "%",
+           "<script>alert(1)</script>", "null"]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ODD_IDS, ids=lambda v: repr(v)[:30])
+def test_odd_ids_in_paths_are_a_4xx_in_the_faces_shape(main_account, bearer, value):
+    _, secret = bearer(main_account)
+    part = quote(value, safe="")
+    for url, credentials, shape in [
+        (f"{_plivo_list(main_account)}{part}/", basic(main_account), _plivo_shape),
+        (f"/v1/Account/{part}/Call/", basic(main_account), _plivo_shape),
+        (f"{CARRIERX}/{part}", {"HTTP_AUTHORIZATION": f"Bearer {secret}"}, _carrierx_shape),
+    ]:
+        response = Client().get(url, **credentials)
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+        if response["Content-Type"].startswith("application/json"):
+            shape(response)
 
 
 # Header values as a WSGI server hands them over: ISO-8859-1 text (PEP 3333), so a lone

@@ -170,7 +170,10 @@ def test_a_total_from_the_hourly_counts_stops_at_the_retention_line(world):
     """A window reaching past 90 days (the core must not trust a face to have cut it)."""
     scope, accounts = _scope(world, "main")
     window = Window(Bound(NOW - timedelta(days=95), False), Bound(NOW, False))
-    for conditions in [(), (Condition("call_direction", "exact", "inbound"),)]:
+    for conditions in [
+        (),
+        (Condition("call_direction", "exact", "inbound", dimension="call_direction"),),
+    ]:
         query = CallQuery(scope, columns=COLUMNS, conditions=conditions, window=window)
         direction = conditions[0].value if conditions else None
         assert query.total() == len(_reference(accounts, window, direction))
