@@ -25,7 +25,9 @@ _remembered: WorkerCache[bytes, Any] = WorkerCache(
 
 
 def _key(kind: str, header: str) -> bytes:
-    return hashlib.sha256(f"{kind}\0{header}".encode("utf-8", "surrogateescape")).digest()
+    # surrogatepass: any str has its own bytes, even a lone surrogate (surrogateescape
+    # refused "\ud800", a 500 whenever the cache was on; the verifier answers it 401).
+    return hashlib.sha256(f"{kind}\0{header}".encode("utf-8", "surrogatepass")).digest()
 
 
 def get(kind: str, header: str) -> Any | None:

@@ -106,6 +106,14 @@ def test_a_wrong_token_is_never_remembered(shipped_credential_cache, main_accoun
     assert _list(main_account, "x" * 40).status_code == 401
 
 
+@pytest.mark.parametrize("header", ["Bearer \ud800", "Bearer \udcff", "Basic \ud800"])
+def test_a_header_of_any_characters_is_looked_up_and_refused(shipped_credential_cache, header):
+    """The cache's key is the header's bytes whatever it holds: a lone surrogate was a 500
+    whenever the cache was on (tests/api/test_malformed_requests.py runs with it off)."""
+    for url in ("/core/v2/calls/call_drs", "/v1/Account/MA0000000000000000AA/Call/"):
+        assert Client().get(url, HTTP_AUTHORIZATION=header).status_code == 401
+
+
 # ---- exact totals on every counting path
 
 DIRECTIONS = ("inbound", "outbound")
