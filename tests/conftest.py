@@ -1,13 +1,19 @@
 """Suite-wide fixtures and the rule that PostgreSQL tests never skip in CI's PostgreSQL run."""
 
 import os
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test import override_settings
 
+import cdrapi.settings
 from tests.factories import AccountFactory, BearerTokenFactory, SubaccountFactory
 
 EXPECT_POSTGRES = bool(os.environ.get("CDRAPI_EXPECT_POSTGRES"))
+# What a deployment gets (5 s unless its environment says): tests/settings.py sets 0.
+SHIPPED_CREDENTIAL_CACHE_SECONDS = cdrapi.settings.CREDENTIAL_CACHE_SECONDS
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -98,3 +104,21 @@ def _fresh_cache():
     cache.clear()
     counters.reset()
     yield
+
+
+@pytest.fixture
+def shipped_credential_cache():
+    """The credential cache with its shipped lifetime, on a clock that stands still (at a
+    whole second) until the test moves it: (seconds, clock). A test shows the bound by
+    moving the clock to just before it and to it, instead of sleeping."""
+    from calls.access import credential_cache
+
+    assert SHIPPED_CREDENTIAL_CACHE_SECONDS > 0, "CREDENTIAL_CACHE_SECONDS=0 in the environment"
+    credential_cache.clear()
+    start = datetime.now(UTC).replace(microsecond=0)
+    with (
+        override_settings(CREDENTIAL_CACHE_SECONDS=SHIPPED_CREDENTIAL_CACHE_SECONDS),
+        time_machine.travel(start, tick=False) as clock,
+    ):
+        yield SHIPPED_CREDENTIAL_CACHE_SECONDS, clock
+    credential_cache.clear()

@@ -24,6 +24,8 @@ WHITENOISE_USE_FINDERS = False  # the live server serves static files itself
 ALLOWED_HOSTS = ["testserver", "localhost"]  # schemathesis loads the schema at collection
 
 # Credentials are checked on every request here, so a test can revoke one and see it refused
-# at once; tests/api/test_speed_paths.py turns the cache on and tests its lifetime.
+# at once; the `shipped_credential_cache` fixture (tests/conftest.py) turns it on with the
+# shipped lifetime, where a test shows that bound (test_speed_paths.py, test_write_auth.py,
+# test_operator_commands.py).
 CREDENTIAL_CACHE_SECONDS = 0
 COUNT_MEMO_CHECK_SECONDS = 0  # every request brings the remembered counts up to date

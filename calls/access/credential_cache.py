@@ -12,36 +12,32 @@ working on a worker that checked it for up to that many seconds (README, "Perfor
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 from django.conf import settings
 
-MAX_ENTRIES = 10_000  # a worker forgets everything rather than grow past this
-_entries: dict[bytes, tuple[float, Any]] = {}
+from calls.worker_cache import WorkerCache
+
+MAX_ENTRIES = 10_000  # the least recently used credentials are forgotten beyond this
+_remembered: WorkerCache[bytes, Any] = WorkerCache(
+    MAX_ENTRIES, lifetime=lambda: settings.CREDENTIAL_CACHE_SECONDS
+)
 
 
 def _key(kind: str, header: str) -> bytes:
-    return hashlib.sha256(f"{kind}\0{header}".encode("utf-8", "surrogateescape")).digest()
+    # surrogatepass: any str has its own bytes, even a lone surrogate (surrogateescape
+    # refused "\ud800", a 500 whenever the cache was on; the verifier answers it 401).
+    return hashlib.sha256(f"{kind}\0{header}".encode("utf-8", "surrogatepass")).digest()
 
 
 def get(kind: str, header: str) -> Any | None:
     """What `header` authenticated as, if it was checked less than the lifetime ago."""
-    if settings.CREDENTIAL_CACHE_SECONDS <= 0:
-        return None
-    found = _entries.get(_key(kind, header))
-    if found is None or found[0] <= time.time():
-        return None
-    return found[1]
+    return _remembered.get(_key(kind, header))
 
 
 def put(kind: str, header: str, value: Any) -> None:
-    if settings.CREDENTIAL_CACHE_SECONDS <= 0:
-        return
-    if len(_entries) >= MAX_ENTRIES:
-        _entries.clear()
-    _entries[_key(kind, header)] = (time.time() + settings.CREDENTIAL_CACHE_SECONDS, value)
+    _remembered.put(_key(kind, header), value)
 
 
 def clear() -> None:
-    _entries.clear()
+    _remembered.clear()

@@ -127,9 +127,7 @@ def check_range(applied: Parsed) -> None:
         raise FilterValueError(rules.FILTER_BEFORE_RETENTION.format(cutoff=cutoff), "date_stop")
     bounded = applied.lower is not None and applied.upper is not None
     if bounded and applied.upper - applied.lower > win.MAX_SPAN:
-        raise FilterValueError(
-            f"A date_stop range may span at most {win.MAX_SPAN.days} days.", "date_stop"
-        )
+        raise FilterValueError(rules.FILTER_TOO_WIDE.format(days=win.MAX_SPAN.days), "date_stop")
 
 
 def _track_bounds(result: Parsed, op: str, value: datetime) -> None:

@@ -19,6 +19,7 @@ from calls.carrierx import conditions, schema
 from calls.carrierx.auth import DESCENDANTS, BearerAuthentication, CanReadCalls
 from calls.carrierx.cdr import COLUMNS, FIELDS, NAMES, cdr_objects
 from calls.carrierx.filter_language import parse
+from calls.query import rules
 from calls.query import scope as scopes
 from calls.query.core import CallQuery, Page, retrieve
 from calls.query.errors import NotFound, QueryError
@@ -75,10 +76,10 @@ class CallDrViewSet(viewsets.ViewSet):
         offset = bounded_uint(params, "offset", default=0, low=0, high=2**31 - 1)
         after, before = params.get("after"), params.get("before")
         if after is not None and before is not None:
-            raise QueryError("Give after or before, not both.", "after")
+            raise QueryError(rules.AFTER_AND_BEFORE.format(), "after")
         keyset = after if after is not None else before
         if keyset is not None and offset:
-            raise QueryError("offset cannot be combined with after or before.", "offset")
+            raise QueryError(rules.OFFSET_WITH_KEYSET.format(), "offset")
         field, descending = _order(params.get("order"), keyset_mode=keyset is not None)
         names = _fields(params)
         total_wanted = _bool(params, "total")
@@ -140,7 +141,7 @@ def _keyset_page(query: CallQuery, raw: str, forward: bool, descending: bool, li
         raise QueryError(f"{param} must be the dr_sid (a UUID) of a visible CDR.", param) from None
     anchor = query.anchor(sid)
     if anchor is None:
-        raise QueryError(f"No visible CDR has the dr_sid given as {param}.", param)
+        raise QueryError(rules.KEYSET_NOT_VISIBLE.format(param=param), param)
     # Forward in a newest-first list walks towards older rows, and so on.
     page = query.keyset_page(anchor, towards_older=forward == descending, limit=limit)
     return page if forward else Page(page.rows[::-1], page.has_more)
@@ -205,7 +206,7 @@ def _order(raw: str | None, *, keyset_mode: bool) -> tuple[str, bool]:
     if field not in FIELDS or FIELDS[field][1] == "json":
         raise QueryError(f"{field[:40]!r} is not a field that can be ordered on.", "order")
     if keyset_mode and field != "date_stop":
-        raise QueryError("With after or before, only date_stop can be ordered on.", "order")
+        raise QueryError(rules.ORDER_WITH_KEYSET.format(), "order")
     return field, direction == "desc"
 
 

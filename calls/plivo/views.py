@@ -24,6 +24,7 @@ from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.conditions import FILTERSETS, product_condition
 from calls.plivo.parameters import MAX_LIMIT, PAGING
 from calls.plivo.serialize import COLUMNS, call_objects
+from calls.query import rules
 from calls.query import scope as scopes
 from calls.query.core import CallQuery, retrieve
 from calls.query.cursor import Cursor, fingerprint
@@ -94,9 +95,7 @@ class CallViewSet(viewsets.ViewSet):
         if "cursor" in params:
             cursor = Cursor.decode(params["cursor"], fingerprint=fp)
             if "offset" in params and offset != cursor.offset:
-                raise QueryError(
-                    "offset does not match the cursor; page with either one, not both.", "offset"
-                )
+                raise QueryError(rules.CURSOR_OFFSET.format(), "offset")
             now, offset = cursor.now, cursor.offset  # the walk keeps its first page's window
         query = CallQuery(
             scope, columns=COLUMNS, conditions=conditions, window=filterset.window(now)
@@ -162,8 +161,7 @@ class CallViewSet(viewsets.ViewSet):
             raise _call_not_found()
         repeated = request.query_params.get("call_uuid")
         if repeated is not None and _uuid_or_none(repeated) != wanted:
-            raise QueryError("The call_uuid parameter differs from the one in the path.",
-                             "call_uuid")  # fmt: skip
+            raise QueryError(rules.CALL_UUID_MISMATCH.format(), "call_uuid")
         scope = scopes.for_path_account(request.user, auth_id)
         product = (product_condition(self.product),)
         row = retrieve(scope, wanted, columns=columns, conditions=product)

@@ -25,6 +25,7 @@ from calls.models import Call
 from calls.query import counts, statements
 from calls.query.scope import Scope
 from calls.query.window import Bound, Window, retention_line
+from calls.worker_cache import WorkerCache
 from cdrapi import replicas
 
 NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never overlap
@@ -236,9 +237,7 @@ class CallQuery:
             return
         flt = self._conditions_filter
         if flt is not None:
-            if len(_indexed_totals) >= 10_000:
-                _indexed_totals.clear()
-            _indexed_totals[flt.key, tuple(self.scope.account_ids)] = total
+            _indexed_totals.put((flt.key, tuple(self.scope.account_ids)), total)
 
     def _remember(self) -> None:
         flt = self._remembered_filter
@@ -317,7 +316,7 @@ _INDEXED = {"parent_call_uuid"}
 # index (~0.3 us a call) beats reading the remembered hours (~2.3 us an account-hour).
 FEW_PER_ACCOUNT_HOUR = 8
 # (filter key, accounts) -> the last total of a filter with such an equality, per worker.
-_indexed_totals: dict[tuple, int] = {}
+_indexed_totals: WorkerCache[tuple, int] = WorkerCache(10_000)
 
 
 def _filter(conditions: tuple[Condition, ...]) -> counts.Filter | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from calls.models import Call
 from calls.query.window import Window
 from calls.store import count_memo
 from calls.store.hour_counts import TABLE
+from calls.worker_cache import WorkerCache
 
 _log = logging.getLogger("cdrapi.counts")
 HOUR = timedelta(hours=1)
@@ -217,24 +217,21 @@ def remember_safely(account_ids: list[int], window: Window, flt: Filter) -> None
     the last COUNT_MEMO_CHECK_SECONDS, and never failing the request: the total counts
     stale hours live anyway (written meanwhile; a primary that is down while a replica
     serves reads; a step cut by the timeout)."""
-    seconds = settings.COUNT_MEMO_CHECK_SECONDS
     key = (flt.key, tuple(account_ids), *_whole_hours(window))
-    now = time.monotonic()
-    if seconds and now - _checked.get(key, -seconds) < seconds:
+    if _checked.get(key):
         return
     try:
         remember(account_ids, window, flt)
     except DatabaseError:
         _log.warning("filter counts not remembered", exc_info=True)
         return
-    if len(_checked) >= _CHECKED_MAX:
-        _checked.clear()
-    _checked[key] = now
+    _checked.put(key, True)
 
 
-# (filter key, accounts, first hour, last hour) -> when this worker last remembered them.
-_checked: dict[tuple, float] = {}
-_CHECKED_MAX = 10_000
+# (filter key, accounts, first hour, last hour) this worker remembered lately.
+_checked: WorkerCache[tuple, bool] = WorkerCache(
+    10_000, lifetime=lambda: settings.COUNT_MEMO_CHECK_SECONDS
+)
 
 
 def _own_statement():

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from django.core import signing
 from django.utils import timezone
 
+from calls.query import rules
 from calls.query.core import CallQuery
 from calls.query.errors import QueryError
 
@@ -65,19 +66,12 @@ class Cursor:
                 fingerprint=str(fp),
             )
         except (signing.BadSignature, ValueError, TypeError, OverflowError):
-            raise CursorError(
-                "The cursor is malformed or was altered; start again from the first page."
-            ) from None
+            raise CursorError(rules.CURSOR_ALTERED.format()) from None
         if timezone.now() - cursor.now > MAX_AGE:
-            raise CursorError(
-                "The cursor has expired: a walk by meta.next/meta.previous lasts at most "
-                f"{MAX_AGE.total_seconds() / 3600:.0f} hours. Start again from the first page."
-            )
+            hours = round(MAX_AGE.total_seconds() / 3600)
+            raise CursorError(rules.CURSOR_EXPIRED.format(hours=hours))
         if cursor.fingerprint != fingerprint:
-            raise CursorError(
-                "The cursor belongs to a different query; keep the same filters while paging, "
-                "or start again without a cursor."
-            )
+            raise CursorError(rules.CURSOR_OTHER_QUERY.format())
         return cursor
 
     def page(self, query: CallQuery, limit: int) -> list[tuple]:

@@ -8,9 +8,11 @@ template the raising code fills in). The fuzz test accepts a schema-valid reques
 refused only when the answer's message is one of these (tests/api/test_fuzz.py), and
 tests/api/test_rules.py provokes each one and checks the server says exactly that.
 
-calls/query/window.py raises its messages from here. The views, calls/cursor.py,
-calls/carrierx/filters.py and cdrapi/middleware.py still spell theirs out (the same words);
-test_rules.py keeps the two equal until they say `rules.X.format(...)` too.
+Every message is spelled here once, and raised only as `rules.X.format(...)` (window.py,
+scope.py, cursor.py, the faces' views, calls/carrierx/conditions.py); the one exception is
+the 414 of cdrapi/middleware.py, whose template the project declares (so that cdrapi need
+not import an app) and QUERY_TOO_LONG takes from there. tests/api/test_rules.py checks that no
+other source spells a rule's words.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import string
 from dataclasses import dataclass, field
 
 from django.conf import settings
+
+from cdrapi import middleware
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ FILTER_TOO_WIDE = Rule(
 # --- both faces: cdrapi/middleware.py --------------------------------------------------------
 QUERY_TOO_LONG = Rule(
     "The whole query string, URL-encoded, may be at most 8 KB (MAX_QUERY_STRING_BYTES): 414.",
-    "The query string is longer than {limit} bytes.",
+    middleware.QUERY_TOO_LONG,  # declared where it is answered: cdrapi imports no app
     status=414,
 )
 

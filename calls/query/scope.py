@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.models import Account, AccountNode, nodes_below
+from calls.query import rules
 from calls.query.errors import NotFound, QueryError
 
 SUBACCOUNT_ID = re.compile(r"SA[A-Z0-9]{18}", re.ASCII)
@@ -49,7 +50,7 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
             "subaccount",
         )
     if caller.parent_id is not None:
-        raise QueryError("Only a main account can filter by subaccount.", "subaccount")
+        raise QueryError(rules.SUBACCOUNT_CALLER.format(), "subaccount")
     node = next((n for n in nodes if n.auth_id == subaccount), None)
     if node is None:
         raise NotFound("No subaccount with that auth id belongs to this account.", "subaccount")

@@ -25,7 +25,9 @@ from typing import Any
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import WhereNode
 
-MAX_ENTRIES = 512  # a worker forgets everything rather than grow past this
+from calls.worker_cache import WorkerCache
+
+MAX_ENTRIES = 512  # the shapes least recently used are forgotten beyond this
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Statement:
         return params
 
 
-_entries: dict[Any, Statement] = {}
+_entries: WorkerCache[Any, Statement] = WorkerCache(MAX_ENTRIES)
 
 
 def times_of(query) -> tuple[list[datetime], tuple]:
@@ -88,9 +90,7 @@ def compiled(
     sql, params, converters = compile_()
     clock = tuple(i for i, value in enumerate(params) if isinstance(value, datetime))
     if len(clock) == len(times) and all(params[i] is t for i, t in zip(clock, times, strict=True)):
-        if len(_entries) >= MAX_ENTRIES:
-            _entries.clear()
-        _entries[key] = Statement(sql, tuple(params), clock, converters)
+        _entries.put(key, Statement(sql, tuple(params), clock, converters))
     return sql, list(params), converters
 
 

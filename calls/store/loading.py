@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
-import time
 import uuid
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
@@ -19,6 +17,7 @@ from psycopg.pq import Format
 
 from calls.models import Call
 from calls.store import keys, partitions
+from calls.worker_cache import WorkerCache
 
 TABLE = Call._meta.db_table
 STAGE = "calls_import_stage"
@@ -162,12 +161,13 @@ def _insert_values(rows: Sequence[tuple], columns: Sequence[str]) -> set | None:
         return None
 
 
-# Partition bounds this process saw exist, and when: a write of rows whose end times all
+# Partition starts this process saw exist lately: a write of rows whose end times all
 # fall in them skips partitions.ensure, whose advisory lock would serialise every writer
 # (one live POST after another) until its transaction ends.
-_KNOWN_PARTITIONS: dict[datetime, float] = {}
-_KNOWN_LOCK = threading.Lock()
 KNOWN_PARTITION_SECONDS = 300
+_known_partitions: WorkerCache[datetime, bool] = WorkerCache(
+    1024, lifetime=lambda: KNOWN_PARTITION_SECONDS
+)
 
 
 def ensure_partitions(rows: Sequence[tuple], columns: Sequence[str]) -> None:
@@ -176,19 +176,14 @@ def ensure_partitions(rows: Sequence[tuple], columns: Sequence[str]) -> None:
         return
     lo, hi = end_range(rows, columns.index("end_time"))
     first, last = partitions.bounds_for(lo)[0], partitions.bounds_for(hi)[0]
-    now = time.monotonic()
-    with _KNOWN_LOCK:
-        fresh = all(
-            now - _KNOWN_PARTITIONS.get(start, -KNOWN_PARTITION_SECONDS) < KNOWN_PARTITION_SECONDS
-            for start in {first, last}
-        )
+    fresh = all(_known_partitions.get(start) for start in {first, last})
     if fresh and last - first <= partitions.width():
         return
     partitions.ensure_for_range(lo, hi)
 
     def remember() -> None:
-        with _KNOWN_LOCK:
-            _KNOWN_PARTITIONS[first] = _KNOWN_PARTITIONS[last] = now
+        for start in {first, last}:
+            _known_partitions.put(start, True)
 
     # Only once the partitions are committed: a rolled-back creation is not "known".
     transaction.on_commit(remember)

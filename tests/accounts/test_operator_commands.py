@@ -1,6 +1,7 @@
 """Operating without the admin: listing accounts and tokens, rotating, revoking and
 deactivating from the command line, each change seen by the API (the test settings check
-every credential on every request: CREDENTIAL_CACHE_SECONDS=0)."""
+every credential on every request, CREDENTIAL_CACHE_SECONDS=0; with the shipped lifetime,
+a change reaches a worker that remembers the credential within what the command says)."""
 
 import io
 import json
@@ -119,3 +120,28 @@ def test_create_token_gives_the_id_the_other_commands_take(main_account):
     made = run_json("create_token", main_account.auth_id, "--scopes", "calls.write")
     (listed,) = run_json("list_tokens", main_account.auth_id)
     assert listed["id"] == made["id"] and listed["scopes"] == ["calls.write"]
+
+
+# What a token's read (Bearer) and the auth token's (Basic) answer once each change applies.
+AFTER = {"revoke_token": [401, 200], "rotate_auth_token": [200, 401],
+         "deactivate_account": [401, 401]}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(AFTER))
+def test_a_change_reaches_a_worker_that_remembers_the_credential_when_the_command_says(
+    main_account, shipped_credential_cache, command
+):
+    seconds, clock = shipped_credential_cache
+    token = BearerTokenFactory(account=main_account, scopes=["calls.read"])
+    path = PLIVO.format(main_account.auth_id)
+
+    def answers() -> list[int]:
+        return [reads(token.raw_secret), Client().get(path, **basic(main_account)).status_code]
+
+    assert answers() == [200, 200]  # checked now: remembered by this worker
+    said = run(command, str(token.pk) if command == "revoke_token" else main_account.auth_id)
+    assert f"within {seconds} s (CREDENTIAL_CACHE_SECONDS)" in said
+    clock.shift(seconds - 0.001)
+    assert answers() == [200, 200]  # within the bound the command announced
+    clock.shift(0.001)
+    assert answers() == AFTER[command]  # and not a moment longer

@@ -1,11 +1,18 @@
 """Each rule the schema cannot state (calls/query/rules.py) is what the server really answers.
 
 The fuzz test excuses a refused schema-valid request only by these rules' messages, so each
-one is provoked here and its answer must match the rule exactly; a rule no request can
-break, or a message that drifted from its rule, fails.
+rule of the list is provoked here (the parametrization is the list itself) and its answer
+must match the rule exactly; a rule with no request that breaks it, or a message that
+drifted from its rule, fails. And no source but the list spells a rule's words, so a raise
+site cannot drift from it.
 """
 
+import ast
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,9 +22,11 @@ from django.test import Client, override_settings
 from calls.query import rules
 from tests.api.conftest import NOW, basic
 from tests.factories import CallFactory
+from tests.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 CX = "/core/v2/calls/call_drs"
+APPLICATION = ("calls", "cdrapi", "accounts")  # the source a rule's message may be raised from
 
 
 def _message(response) -> str:
@@ -31,107 +40,115 @@ def _assert_breaks(response, rule: rules.Rule) -> None:
     assert rules.broken_by(response.status_code, _message(response)) is rule
 
 
-@pytest.fixture
-def call(frozen, main_account):
-    return CallFactory(account=main_account, end_time=NOW - timedelta(hours=1))
+@dataclass
+class Faces:
+    """Both faces, as the main account, with two of its calls an hour apart (NOW frozen)."""
+
+    plivo: Callable[..., object]
+    cx: Callable[..., object]
+    main: object
+    sub: object
+    sid: str  # the dr_sid of the newer call
+    stranger: str  # the dr_sid of another account's call
+
+    def cursor(self, **params) -> str:
+        link = self.plivo(self.main, limit="1", **params).json()["meta"]["next"]
+        return parse_qs(urlparse(link).query)["cursor"][0]
 
 
 @pytest.fixture
-def cx(main_account, bearer):
+def faces(frozen, plivo, main_account, subaccount, other_account, bearer) -> Faces:
+    calls = [CallFactory(account=main_account, end_time=NOW - timedelta(hours=h)) for h in (1, 2)]
+    stranger = CallFactory(account=other_account, end_time=NOW - timedelta(hours=1))
     _, secret = bearer(main_account)
 
-    def get(path="", **params):
+    def cx(path="", **params):
         return Client().get(CX + path, params, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
-    return get
+    return Faces(plivo, cx, main_account, subaccount, str(calls[0].call_uuid),
+                 str(stranger.call_uuid))  # fmt: skip
 
 
-def _cursor(plivo, account, **params) -> str:
-    link = plivo(account, limit="1", **params).json()["meta"]["next"]
-    return parse_qs(urlparse(link).query)["cursor"][0]
-
-
-@pytest.fixture
-def two_calls(frozen, main_account):
-    return [CallFactory(account=main_account, end_time=NOW - timedelta(hours=h)) for h in (1, 2)]
-
-
-@pytest.mark.parametrize(
-    ("params", "rule"),
-    [
-        ({"end_time__lte": "2026-01-01 00:00"}, rules.WINDOW_BEFORE_RETENTION),
-        ({"end_time__gte": "2026-12-01 00:00"}, rules.WINDOW_IN_FUTURE),
-        ({"end_time__gte": "2026-11-10 00:00", "end_time__lte": "2026-11-09 00:00"},
-         rules.WINDOW_REVERSED),
-        ({"end_time__gte": "2026-10-01 00:00"}, rules.WINDOW_TOO_WIDE),
-    ],
-)  # fmt: skip
-def test_each_window_rule_is_what_the_plivo_face_says(plivo, main_account, frozen, params, rule):
-    _assert_breaks(plivo(main_account, **params), rule)
-
-
-def test_each_cursor_rule_is_what_the_plivo_face_says(plivo, main_account, two_calls):
-    cursor = _cursor(plivo, main_account)
-    _assert_breaks(plivo(main_account, cursor=cursor[:-2] + "xx"), rules.CURSOR_ALTERED)
-    _assert_breaks(plivo(main_account, cursor="x"), rules.CURSOR_ALTERED)
-    other = plivo(main_account, cursor=cursor, call_direction="inbound")
-    _assert_breaks(other, rules.CURSOR_OTHER_QUERY)
-    _assert_breaks(plivo(main_account, cursor=cursor, offset="7"), rules.CURSOR_OFFSET)
+def _expired(f: Faces):
+    cursor = f.cursor()
     with time_machine.travel(NOW + timedelta(hours=25), tick=False):
-        _assert_breaks(plivo(main_account, cursor=cursor), rules.CURSOR_EXPIRED)
-
-
-def test_only_a_main_account_filters_by_subaccount(plivo, subaccount, frozen):
-    response = plivo(subaccount, subaccount=subaccount.auth_id)
-    _assert_breaks(response, rules.SUBACCOUNT_CALLER)
-
-
-def test_the_repeated_call_uuid_must_be_the_paths(plivo, main_account, call):
-    path = str(call.call_uuid)
-    assert plivo(main_account, uuid=path, call_uuid=path.upper()).status_code == 200
-    other = plivo(main_account, uuid=path, call_uuid="0" * 32)
-    _assert_breaks(other, rules.CALL_UUID_MISMATCH)
-
-
-def test_each_keyset_rule_is_what_the_carrierx_face_says(cx, call, other_account):
-    sid = str(call.call_uuid)
-    _assert_breaks(cx(after=sid, before=sid), rules.AFTER_AND_BEFORE)
-    _assert_breaks(cx(after=sid, offset="3"), rules.OFFSET_WITH_KEYSET)
-    assert cx(after=sid, offset="0").status_code == 200
-    _assert_breaks(cx(before=sid, order="price asc"), rules.ORDER_WITH_KEYSET)
-    stranger = str(CallFactory(account=other_account).call_uuid)
-    _assert_breaks(cx(after=stranger), rules.KEYSET_NOT_VISIBLE)
-
-
-@pytest.mark.parametrize(
-    ("flt", "rule"),
-    [
-        ("date_stop lt 2026-01-01T00:00:00.000Z", rules.FILTER_BEFORE_RETENTION),
-        ("date_stop ge 2026-09-01T00:00 and date_stop le 2026-11-01T00:00", rules.FILTER_TOO_WIDE),
-    ],
-)
-def test_each_date_stop_rule_is_what_the_carrierx_face_says(cx, frozen, flt, rule):
-    _assert_breaks(cx(filter=flt), rule)
+        return f.plivo(f.main, cursor=cursor)
 
 
 @override_settings(MAX_QUERY_STRING_BYTES=256)
-@pytest.mark.parametrize("face", ["plivo", "carrierx"])
-def test_an_oversized_query_is_what_both_faces_say(main_account, face):
-    url = CX if face == "carrierx" else f"/v1/Account/{main_account.auth_id}/Call/"
-    response = Client().get(url, {"to_number": "1" * 300}, **basic(main_account))
-    _assert_breaks(response, rules.QUERY_TOO_LONG)
+def _oversized(f: Faces, face: str):
+    url = CX if face == "carrierx" else f"/v1/Account/{f.main.auth_id}/Call/"
+    return Client().get(url, {"to_number": "1" * 300}, **basic(f.main))
 
 
-def test_every_rule_is_provoked_above():
-    provoked = {
-        rules.WINDOW_BEFORE_RETENTION, rules.WINDOW_IN_FUTURE, rules.WINDOW_REVERSED,
-        rules.WINDOW_TOO_WIDE, rules.CURSOR_ALTERED, rules.CURSOR_OTHER_QUERY,
-        rules.CURSOR_OFFSET, rules.CURSOR_EXPIRED, rules.SUBACCOUNT_CALLER,
-        rules.CALL_UUID_MISMATCH, rules.AFTER_AND_BEFORE, rules.OFFSET_WITH_KEYSET,
-        rules.ORDER_WITH_KEYSET, rules.KEYSET_NOT_VISIBLE, rules.FILTER_BEFORE_RETENTION,
-        rules.FILTER_TOO_WIDE, rules.QUERY_TOO_LONG,
-    }  # fmt: skip
-    assert provoked == set(rules.ALL)
+# Each rule, and the requests that break it: every one must be answered with exactly the
+# rule's status and message. A rule missing here fails test_each_rule_is_what_a_face_says.
+PROVOKE = {
+    rules.WINDOW_BEFORE_RETENTION: [lambda f: f.plivo(f.main, end_time__lte="2026-01-01 00:00")],
+    rules.WINDOW_IN_FUTURE: [lambda f: f.plivo(f.main, end_time__gte="2026-12-01 00:00")],
+    rules.WINDOW_REVERSED: [lambda f: f.plivo(f.main, end_time__gte="2026-11-10 00:00",
+                                              end_time__lte="2026-11-09 00:00")],
+    rules.WINDOW_TOO_WIDE: [lambda f: f.plivo(f.main, end_time__gte="2026-10-01 00:00")],
+    rules.CURSOR_ALTERED: [lambda f: f.plivo(f.main, cursor=f.cursor()[:-2] + "xx"),
+                           lambda f: f.plivo(f.main, cursor="x")],
+    rules.CURSOR_EXPIRED: [_expired],
+    rules.CURSOR_OTHER_QUERY: [lambda f: f.plivo(f.main, cursor=f.cursor(),
+                                                 call_direction="inbound")],
+    rules.CURSOR_OFFSET: [lambda f: f.plivo(f.main, cursor=f.cursor(), offset="7")],
+    rules.SUBACCOUNT_CALLER: [lambda f: f.plivo(f.sub, subaccount=f.sub.auth_id)],
+    rules.CALL_UUID_MISMATCH: [lambda f: f.plivo(f.main, uuid=f.sid, call_uuid="0" * 32)],
+    rules.AFTER_AND_BEFORE: [lambda f: f.cx(after=f.sid, before=f.sid)],
+    rules.OFFSET_WITH_KEYSET: [lambda f: f.cx(after=f.sid, offset="3")],
+    rules.ORDER_WITH_KEYSET: [lambda f: f.cx(before=f.sid, order="price asc")],
+    rules.KEYSET_NOT_VISIBLE: [lambda f: f.cx(after=f.stranger)],
+    rules.FILTER_BEFORE_RETENTION: [
+        lambda f: f.cx(filter="date_stop lt 2026-01-01T00:00:00.000Z")],
+    rules.FILTER_TOO_WIDE: [
+        lambda f: f.cx(filter="date_stop ge 2026-09-01T00:00 and date_stop le 2026-11-01T00:00")],
+    rules.QUERY_TOO_LONG: [lambda f: _oversized(f, "plivo"), lambda f: _oversized(f, "carrierx")],
+}  # fmt: skip
+NAMES = {rule: name for name, rule in vars(rules).items() if isinstance(rule, rules.Rule)}
+
+
+@pytest.mark.parametrize("rule", rules.ALL, ids=NAMES.get)
+def test_each_rule_is_what_a_face_says(faces, rule):
+    assert PROVOKE.get(rule), f"no request here breaks rules.{NAMES[rule]}: add one to PROVOKE"
+    for provoke in PROVOKE[rule]:
+        _assert_breaks(provoke(faces), rule)
+
+
+def test_next_to_each_rule_what_it_allows_is_answered(faces):
+    """The same requests one step inside each rule are served (the rules refuse no more)."""
+    assert faces.plivo(faces.main, uuid=faces.sid, call_uuid=faces.sid.upper()).status_code == 200
+    assert faces.plivo(faces.main, cursor=faces.cursor(), offset="1").status_code == 200
+    assert faces.cx(after=faces.sid, offset="0").status_code == 200
+    assert faces.cx(before=faces.sid, order="date_stop asc").status_code == 200
+
+
+def _spelled_outside_the_list() -> set[tuple[str, str]]:
+    """(rule, file) for each string in the application's source, outside rules.py, that
+    holds a piece of a rule's message: what would drift from the list unseen."""
+    pieces = {
+        name: [text for text, *_ in string.Formatter().parse(rule.message) if len(text) >= 12]
+        for rule, name in NAMES.items()
+    }
+    assert all(pieces.values()), pieces  # every message has words to look for
+    found = set()
+    for path in sorted(p for top in APPLICATION for p in (ROOT / top).rglob("*.py")):
+        if path == Path(rules.__file__):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found |= {(name, str(path.relative_to(ROOT))) for name, texts in pieces.items()
+                          if any(text in node.value for text in texts)}  # fmt: skip
+    return found
+
+
+def test_each_rules_message_is_spelled_once_in_the_list():
+    """Raise sites say `rules.X.format(...)`: no other source spells a rule's words. The
+    414's template is the project middleware's own (cdrapi does not import the apps' list);
+    the list takes it from there."""
+    assert _spelled_outside_the_list() == {("QUERY_TOO_LONG", "cdrapi/middleware.py")}
 
 
 def test_a_message_matches_its_rule_only_as_a_whole():

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from calls.management.refusals import REFUSED_EXIT
 from tests.broker import rabbit
 from tests.servers import ROOT, manage, run_manage
+from tests.waiting import wait_until
 
 # Transactional, so that pytest-django creates the test database even when this module
 # runs alone (served_database needs it), runs it after the tests that roll back, and
@@ -79,15 +79,6 @@ def consumer(database: str, queue: str, auth_id: str, *extra: str):
         Path(log.name).unlink(missing_ok=True)
 
 
-def wait_until(condition, seconds: float = 60, what: str = "") -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
-
-
 def test_killed_mid_batch_and_restarted_nothing_is_lost_or_stored_twice(
     amqp_url, queue, served_database, account
 ):
@@ -119,7 +110,11 @@ def test_sigterm_stops_cleanly_leaving_the_rest_in_the_queue(
         output = log.read_text()
     assert "stored " in output.splitlines()[-1]
     # What was stored was acknowledged; the rest is back in the queue, none of it twice.
-    wait_until(lambda: rows(served_database, account) + rabbit.depth(queue) == total, 10)
+    wait_until(
+        lambda: rows(served_database, account) + rabbit.depth(queue) == total,
+        what="every message a row or queued",
+        seconds=10,
+    )
 
 
 def test_it_reconnects_when_the_broker_closes_its_connection(

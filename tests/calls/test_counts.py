@@ -34,14 +34,14 @@ def test_totals_from_counts_equal_live_counts_for_any_window(main_account, subac
     call_seed(
         account_ids=[main_account.pk, subaccount.pk], count=3000, days=20, seed=5, now=NOW
     )  # COPY
+    rng = random.Random(1)
     for _ in range(20):  # ORM inserts, some on hour boundaries
         CallFactory(
             account=main_account,
-            end_time=(NOW - timedelta(hours=random.randrange(1, 400))).replace(minute=0),
-            product=random.choice(["voice", "zentrunk"]),
+            end_time=(NOW - timedelta(hours=rng.randrange(1, 400))).replace(minute=0),
+            product=rng.choice(["voice", "zentrunk"]),
         )
     Call.objects.filter(pk__in=list(Call.objects.values_list("pk", flat=True)[:100])).delete()
-    rng = random.Random(1)
     ids = [main_account.pk, subaccount.pk]
     for _ in range(60):
         span = timedelta(seconds=rng.choice([30, 1800, 3600, 5000, 86400, 7 * 86400 + 17]))

@@ -1,11 +1,15 @@
 """nginx from the distribution, serving the shipped deploy/nginx/cdrapi.conf in front of a
 test gunicorn: only its HOST values change (free ports, gunicorn's port, a log path, a
-certificate signed by a CA the test makes with openssl)."""
+certificate signed by a CA the test makes with openssl). Beside it, outside the shipped
+file, a status server (stub_status) on a port of its own tells the tests which client
+connections nginx holds."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +35,14 @@ class Proxy:
     tls_port: int  # HTTPS, with a certificate for 127.0.0.1 and localhost
     ca: Path  # the CA that signed it (PEM), for clients to trust
     access_log: Path
+    status_port: int  # stub_status, the test's own
+
+    def connections(self) -> dict[str, int]:
+        """The client connections nginx holds: reading (a request's head), writing (a
+        request read or being answered, its body included, this one too), waiting."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.status_port}/", timeout=10) as r:
+            text = r.read().decode()
+        return {k.lower(): int(v) for k, v in re.findall(r"(Reading|Writing|Waiting): (\d+)", text)}
 
 
 def binary(name: str = "nginx", package: str = "nginx-light") -> str:
@@ -67,7 +79,7 @@ def certificate(directory: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-def config(directory: Path, port: int, tls_port: int, upstream_port: int) -> Path:
+def config(directory: Path, port: int, tls_port: int, upstream_port: int, status_port: int) -> Path:
     """The shipped server config for this host, wrapped in the top-level file that Debian's
     /etc/nginx/nginx.conf is, with every path inside `directory` (no root needed)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -90,7 +102,9 @@ def config(directory: Path, port: int, tls_port: int, upstream_port: int) -> Pat
         f"worker_processes 1;\npid {directory / 'nginx.pid'};\n"
         f"error_log {directory / 'error.log'} info;\n"
         "events { worker_connections 512; }\n"
-        f"http {{ {temp} include {directory / 'cdrapi.conf'}; }}\n"
+        f"http {{ {temp} include {directory / 'cdrapi.conf'};\n"
+        f"  server {{ listen 127.0.0.1:{status_port}; access_log off;"
+        " location / { stub_status; } }\n}\n"
     )
     return main
 
@@ -99,15 +113,16 @@ def config(directory: Path, port: int, tls_port: int, upstream_port: int) -> Pat
 def nginx(directory: Path, upstream_port: int) -> Iterator[Proxy]:
     """nginx in the foreground on free loopback ports (HTTP and HTTPS), proxying to
     `upstream_port`."""
-    port, tls_port = free_port(), free_port()
-    main = config(directory, port, tls_port, upstream_port)
+    port, tls_port, status_port = free_port(), free_port(), free_port()
+    main = config(directory, port, tls_port, upstream_port, status_port)
     process = subprocess.Popen(
         [binary(), "-p", str(directory), "-c", str(main), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
         wait_for_port(port, process, "nginx")
-        yield Proxy(port, tls_port, directory / "ca.pem", directory / "access.log")
+        wait_for_port(status_port, process, "nginx's status server")
+        yield Proxy(port, tls_port, directory / "ca.pem", directory / "access.log", status_port)
     finally:
         process.terminate()
         try:

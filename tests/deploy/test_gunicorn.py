@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.servers import get, gunicorn
+from tests.waiting import wait_until
 
 # django_db: so that pytest-django creates the test database even when these run alone.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -21,14 +21,12 @@ def workers_of(master: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def wait_for_new_workers(master: int, old: set[int], count: int, seconds: float = 30) -> set[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def wait_for_new_workers(master: int, old: set[int], count: int) -> set[int]:
+    def new() -> set[int]:
         now = workers_of(master)
-        if len(now) == count and not now & old:
-            return now
-        time.sleep(0.1)
-    raise AssertionError(f"workers {workers_of(master)} still include some of {old}")
+        return now if len(now) == count and not now & old else set()
+
+    return wait_until(new, what=f"{count} workers, none of {old}")
 
 
 def test_a_reload_while_requests_flow_fails_none(served_database):
@@ -47,17 +45,22 @@ def test_a_reload_while_requests_flow_fails_none(served_database):
                     except OSError as exc:  # refused or reset: a failed request
                         answers.append(repr(exc))
 
+        def flowing(more: int = 40) -> None:
+            """Until `more` answers have come since now (requests flow, not a pause)."""
+            target = len(answers) + more
+            wait_until(lambda: len(answers) >= target, what=f"{more} more answers")
+
         threads = [threading.Thread(target=client) for _ in range(4)]
         for thread in threads:
             thread.start()
         try:
-            time.sleep(0.5)
+            flowing()
             server.process.send_signal(signal.SIGHUP)
             middle = wait_for_new_workers(master, before, 2)
-            time.sleep(0.3)
+            flowing()
             server.process.send_signal(signal.SIGHUP)  # and again, straight after
             wait_for_new_workers(master, middle, 2)
-            time.sleep(0.5)
+            flowing()
         finally:
             stop.set()
             for thread in threads:
