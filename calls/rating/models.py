@@ -11,7 +11,7 @@ from accounts.models import Account
 
 # calls.models imports this module at its end (so Django sees Rate), after DIRECTIONS.
 from calls.models import DIRECTIONS
-from calls.rating.increments import MAX_INTERVAL, format_increment
+from calls.vocabulary.increments import MAX_INTERVAL, format_increment
 
 MAX_PREFIX = 20
 PREFIX_RE = r"^[0-9]*$"

@@ -19,8 +19,8 @@ from django.db import connection
 
 from accounts.models import Account
 from calls.bulk.records import PRICED
-from calls.rating.increments import amount, billed_seconds
 from calls.rating.models import MAX_PREFIX, Rate
+from calls.vocabulary.increments import amount, billed_seconds
 
 _DEFAULT = None  # the key of the default table in the per-account chains
 _CENT = Decimal("0.00001")  # SQLite hands decimals back as floats

@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from accounts.models import Account
-from calls.rating.increments import IncrementError, parse_increment
 from calls.rating.models import DIRECTIONS, MAX_PREFIX, Rate
+from calls.vocabulary.increments import IncrementError, parse_increment
 
 COLUMNS = ("account", "direction", "prefix", "rate", "increment")
 MAX_RATE = Decimal("999999999.99999")  # the column's 14 digits, 5 after the point
