@@ -18,25 +18,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 
 from calls.store import keys
-
-DIRECTIONS = ("inbound", "outbound")
-STIR_VERIFICATIONS = ("Verified", "Not Verified", "Not Applicable")
-# Each call is a Voice API call or a SIP-trunking (Zentrunk) call; the two Plivo paths
-# serve one each, with their own hangup catalogues and sources (docs/plivo.md, "Products").
-VOICE, ZENTRUNK = "voice", "zentrunk"
-PRODUCTS = (VOICE, ZENTRUNK)
-HANGUP_SOURCES_BY_PRODUCT = {
-    ZENTRUNK: ("customer", "carrier", "zentrunk"),
-    VOICE: ("Caller", "Callee", "Plivo", "Carrier", "API Request", "Answer XML", "Error",
-            "Unknown"),
-}  # fmt: skip
-VOICE_HANGUP_SOURCES = HANGUP_SOURCES_BY_PRODUCT[VOICE]  # named for the OpenAPI enums
-ZENTRUNK_HANGUP_SOURCES = HANGUP_SOURCES_BY_PRODUCT[ZENTRUNK]
-# Other spellings of a source, as clients and exports write them -> the stored one.
-HANGUP_SOURCE_ALIASES = {VOICE: {"Call recipient": "Callee"}, ZENTRUNK: {}}
-HANGUP_SOURCES = tuple(dict.fromkeys(s for v in HANGUP_SOURCES_BY_PRODUCT.values() for s in v))
-TRANSPORTS = ("udp", "tcp", "tls")
-ATTESTATIONS = ("A", "B", "C")
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, STIR_VERIFICATIONS, TRANSPORTS, ZENTRUNK
+from calls.vocabulary.hangup import HANGUP_SOURCES
 
 
 def normalise_number(raw: str) -> str:

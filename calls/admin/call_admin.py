@@ -23,8 +23,9 @@ from calls.admin.filters import (
     UntilFilter,
 )
 from calls.admin.paginator import CappedCountPaginator
-from calls.models import ZENTRUNK, Call, HangupCause, normalise_number
+from calls.models import Call, HangupCause, normalise_number
 from calls.store.catalogue import name_for
+from calls.vocabulary.choices import ZENTRUNK
 
 TRUNKING = "SIP trunking"
 

@@ -16,7 +16,7 @@ carrier on an outbound call and the customer on an inbound one.
 
 from __future__ import annotations
 
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 
 NEAR, FAR = "near", "far"
 

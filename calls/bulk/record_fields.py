@@ -17,8 +17,9 @@ from functools import cache
 from typing import Any
 
 from calls.bulk.record_rules import RecordError, check_moment
-from calls.models import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT, VOICE, ZENTRUNK
 from calls.query.values import INT32_MAX, parse_int
+from calls.vocabulary.choices import VOICE, ZENTRUNK
+from calls.vocabulary.hangup import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
 
 # The source of a record that names none: "customer" as before products (Zentrunk),
 # and Voice's own word for not knowing.

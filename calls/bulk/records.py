@@ -46,7 +46,8 @@ from calls.bulk.record_rules import (
     RecordError,
     check_record,
 )
-from calls.models import (
+from calls.models import Call, normalise_number
+from calls.vocabulary.choices import (
     ATTESTATIONS,
     DIRECTIONS,
     PRODUCTS,
@@ -54,8 +55,6 @@ from calls.models import (
     TRANSPORTS,
     VOICE,
     ZENTRUNK,
-    Call,
-    normalise_number,
 )
 
 # Not a column: True when the record carried its own price, which rating then keeps

@@ -49,8 +49,8 @@ from calls.bulk.synthetic_shapes import (
     rate_for,
     weighted_table,
 )
-from calls.models import PRODUCTS, VOICE
 from calls.store import catalogue as hangup_causes
+from calls.vocabulary.choices import PRODUCTS, VOICE
 
 COLUMNS = (
     "call_uuid", "account_id", "parent_call_uuid", "from_number", "to_number",

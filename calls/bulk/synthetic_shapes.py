@@ -11,7 +11,7 @@ from functools import cache
 from statistics import NormalDist
 
 from calls.bulk.countries import country_of
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 
 # (country prefix, national digits, share of traffic, per-minute rate in 1e-5 units)
 DESTINATIONS = [

@@ -10,7 +10,7 @@ hangup_causes.json) have their own codes. A cause not in the table is the produc
 from __future__ import annotations
 
 from calls.bulk.hangup_sides import VOICE_SOURCES
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 
 UNKNOWN_CODE = 0
 # Q.850 name -> (Voice code, Zentrunk code). Zentrunk's NORMAL_CLEARING is 3010 when the

@@ -21,7 +21,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from calls.bulk.record_rules import RecordError
 from calls.ingest import bodies, causes
-from calls.models import VOICE
+from calls.vocabulary.choices import VOICE
 
 
 def decode(body: bytes, content_type: str = "") -> dict:

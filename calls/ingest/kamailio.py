@@ -31,7 +31,7 @@ from accounts.models import Account
 from calls.bulk.hangup_sides import FAR, NEAR, SOURCES, cause_for_sip, sources_for
 from calls.bulk.record_fields import DEFAULT_SOURCE
 from calls.bulk.record_rules import TOLERANCE, RecordError
-from calls.models import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
 
 # uuid5(NAMESPACE_URL, "urn:cdrapi:kamailio"), written out: it must never change, or a
 # re-posted CDR would become a second call.

@@ -20,8 +20,8 @@ from accounts.models import Account
 from calls.bulk.imports import FOREIGN, FOREIGN_REASON, STORED, store_rows
 from calls.bulk.record_rules import RecordError
 from calls.bulk.records import parse_records
-from calls.models import PRODUCTS, VOICE, ZENTRUNK
 from calls.rating.pricing import Unpriceable
+from calls.vocabulary.choices import PRODUCTS, VOICE, ZENTRUNK
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]

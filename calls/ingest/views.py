@@ -27,9 +27,9 @@ from calls.bulk.record_rules import RecordError
 from calls.ingest import bodies, freeswitch, schema
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
 from calls.ingest.service import Format, Outcome, count_rejected, store_documents
-from calls.models import PRODUCTS
 from calls.query.errors import QueryError
 from calls.query.params import check_known
+from calls.vocabulary.choices import PRODUCTS
 from cdrapi import faces
 
 

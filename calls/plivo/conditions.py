@@ -8,14 +8,7 @@ from datetime import datetime
 from django.db import models
 from django_filters import rest_framework as filters
 
-from calls.models import (
-    DIRECTIONS,
-    HANGUP_SOURCE_ALIASES,
-    HANGUP_SOURCES_BY_PRODUCT,
-    PRODUCTS,
-    STIR_VERIFICATIONS,
-    Call,
-)
+from calls.models import Call
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.errors import QueryError
@@ -27,6 +20,8 @@ from calls.query.filter_fields import (
     UTCDateTimeFilter,
     UUIDFilter,
 )
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, STIR_VERIFICATIONS
+from calls.vocabulary.hangup import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
 
 RANGE_LOOKUPS = ["exact", "gt", "gte", "lt", "lte"]
 _LOWER = {"end_time": False, "end_time__gt": True, "end_time__gte": False}

@@ -14,8 +14,10 @@ from django.core.management.base import CommandError
 from accounts.models import Account
 from calls.bulk.seed import call_seed, seed_accounts
 from calls.bulk.synthetic import COLUMNS, CallGenerator
-from calls.models import HANGUP_SOURCES_BY_PRODUCT, PRODUCTS, Call
+from calls.models import Call
 from calls.store import catalogue
+from calls.vocabulary.choices import PRODUCTS
+from calls.vocabulary.hangup import HANGUP_SOURCES_BY_PRODUCT
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 20, tzinfo=UTC)

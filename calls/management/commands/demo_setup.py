@@ -15,7 +15,8 @@ from accounts.services import (
     token_revoke,
 )
 from calls.bulk.seed import call_seed
-from calls.models import VOICE, ZENTRUNK, Call
+from calls.models import Call
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 from cdrapi.first_run import command_prefix
 
 MAIN_NAME = "Demo main account"

@@ -12,7 +12,7 @@ from calls.bulk.progress import progress_bar
 from calls.bulk.readers import read_csv, read_freeswitch_dir, read_jsonl, sniff_format
 from calls.ingest.replay import replay
 from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
-from calls.models import PRODUCTS
+from calls.vocabulary.choices import PRODUCTS
 
 
 class Command(BaseCommand):
