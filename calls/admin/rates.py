@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from calls.rating.models import Rate
+from calls.models import Rate
 from calls.vocabulary.increments import IncrementError, format_increment, parse_increment
 
 

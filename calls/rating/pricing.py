@@ -19,7 +19,8 @@ from django.db import connection
 
 from accounts.models import Account
 from calls.bulk.records import PRICED
-from calls.rating.models import MAX_PREFIX, Rate
+from calls.models import Rate
+from calls.models.rate import MAX_PREFIX
 from calls.vocabulary.increments import amount, billed_seconds
 
 _DEFAULT = None  # the key of the default table in the per-account chains

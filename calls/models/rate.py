@@ -8,7 +8,6 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account
-
 from calls.vocabulary.choices import DIRECTIONS
 from calls.vocabulary.increments import MAX_INTERVAL, format_increment
 

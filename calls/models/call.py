@@ -34,24 +34,6 @@ def normalise_number(raw: str) -> str:
     return value[1:] if value.startswith("+") else value
 
 
-class HangupCause(models.Model):
-    """Plivo's hangup causes, (product, code) -> name, loaded by migrate from fixtures/
-    (calls/store/catalogue.py reads the same file)."""
-
-    product = models.CharField(max_length=8, choices=[(p, p) for p in PRODUCTS])
-    code = models.IntegerField()
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["product", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "code"], name="hangup_cause_product_code")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.product} {self.code} {self.name}"
-
-
 class CallQuerySet(models.QuerySet):
     def visible_to(self, account_ids: list[int]) -> CallQuerySet:
         return self.filter(account_id__in=account_ids)
@@ -239,8 +221,3 @@ class Call(models.Model):
         self.from_number_norm = normalise_number(self.from_number)
         self.to_number_norm = normalise_number(self.to_number)
         super().save(*args, **kwargs)
-
-
-# The rate tables live with the code that uses them (calls/rating/); importing the model here
-# is what makes Django see it as part of the calls app.
-from calls.rating.models import Rate  # noqa: E402, F401
