@@ -1,6 +1,6 @@
 """Import: files of Plivo- or CarrierX-style records into the store (import_calls).
 
-Records are parsed and checked one by one (calls/bulk/records.py); bad ones are reported
+Records are parsed and checked one by one (calls/writing/records.py); bad ones are reported
 with their line and reason, good ones stored in bounded batches; a call already stored is
 a duplicate, so a re-run stores nothing new; a call_uuid another account's call holds
 is refused.
@@ -19,9 +19,9 @@ from django.db import transaction
 from accounts.models import Account
 from calls.bulk.ahead import run_ahead
 from calls.bulk.progress import Progress
-from calls.bulk.records import RecordError, detect_style, parse_records
 from calls.rating.pricing import Unpriceable, price_rows
 from calls.store import loading
+from calls.writing.records import RecordError, detect_style, parse_records
 from cdrapi import metrics
 
 # What store_rows did with each row. A row whose call_uuid another account's call holds is

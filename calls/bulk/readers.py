@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from calls.bulk.record_rules import RecordError
+from calls.writing.record_rules import RecordError
 
 JSON_WHITESPACE = " \t\r\n"  # RFC 8259's; str.strip() would also take U+2028, \x0c, ...
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from calls.bulk.readers import is_blank, json_lines
-from calls.bulk.record_rules import RecordError
+from calls.writing.record_rules import RecordError
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 

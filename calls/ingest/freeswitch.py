@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
-from calls.bulk.record_rules import RecordError
 from calls.ingest import bodies, causes
 from calls.vocabulary.choices import VOICE
+from calls.writing.record_rules import RecordError
 
 
 def decode(body: bytes, content_type: str = "") -> dict:

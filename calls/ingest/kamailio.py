@@ -1,5 +1,5 @@
 """One Kamailio acc_json CDR -> one record in the Plivo field names the importer reads
-(`calls.bulk.records.parse_records`), plus `account` when the CDR names one.
+(`calls.writing.records.parse_records`), plus `account` when the CDR names one.
 
 Kamailio's `http_client` posts what acc_json builds at the end of a dialog: every value a
 JSON string; `start_time`, `end_time` and `duration` from acc (epoch seconds with
@@ -29,9 +29,9 @@ from typing import Any
 
 from accounts.models import Account
 from calls.bulk.hangup_sides import FAR, NEAR, SOURCES, cause_for_sip, sources_for
-from calls.bulk.record_fields import DEFAULT_SOURCE
-from calls.bulk.record_rules import TOLERANCE, RecordError
 from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
+from calls.writing.record_fields import DEFAULT_SOURCE
+from calls.writing.record_rules import TOLERANCE, RecordError
 
 # uuid5(NAMESPACE_URL, "urn:cdrapi:kamailio"), written out: it must never change, or a
 # re-posted CDR would become a second call.

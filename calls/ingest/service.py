@@ -2,7 +2,7 @@
 
 Every source (the HTTP endpoints, the broker consumer, `import_calls --format freeswitch`)
 turns its documents into records in the field names import_calls reads, then the records
-go through the importer's own parse and rules (calls/bulk/records.py) and its one writer
+go through the importer's own parse and rules (calls/writing/records.py) and its one writer
 (calls.bulk.imports.store_rows): one rule set, one duplicate rule, one rating seam.
 """
 
@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from accounts.models import Account
 from calls.bulk.imports import FOREIGN, FOREIGN_REASON, STORED, store_rows
-from calls.bulk.record_rules import RecordError
-from calls.bulk.records import parse_records
 from calls.ingest import freeswitch, kamailio
 from calls.rating.pricing import Unpriceable
 from calls.vocabulary.choices import PRODUCTS, VOICE, ZENTRUNK
+from calls.writing.record_rules import RecordError
+from calls.writing.records import parse_records
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]

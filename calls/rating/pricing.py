@@ -18,10 +18,10 @@ from decimal import Decimal
 from django.db import connection
 
 from accounts.models import Account
-from calls.bulk.records import PRICED
 from calls.models import Rate
 from calls.models.rate import MAX_PREFIX
 from calls.vocabulary.increments import amount, billed_seconds
+from calls.writing.records import PRICED
 
 _DEFAULT = None  # the key of the default table in the per-account chains
 _CENT = Decimal("0.00001")  # SQLite hands decimals back as floats

@@ -22,9 +22,19 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Account
-from calls.bulk.countries import country_of
 from calls.bulk.hangup_sides import cause_for_sip
-from calls.bulk.record_fields import (
+from calls.models import Call, normalise_number
+from calls.vocabulary.choices import (
+    ATTESTATIONS,
+    DIRECTIONS,
+    PRODUCTS,
+    STIR_VERIFICATIONS,
+    TRANSPORTS,
+    VOICE,
+    ZENTRUNK,
+)
+from calls.writing.countries import country_of
+from calls.writing.record_fields import (
     CENTS,
     MISSING,
     SMALLINT_MAX,
@@ -40,21 +50,11 @@ from calls.bulk.record_fields import (
     _time,
     _uuid,
 )
-from calls.bulk.record_rules import (
+from calls.writing.record_rules import (
     CARRIERX_NAMES,
     PLIVO_NAMES,
     RecordError,
     check_record,
-)
-from calls.models import Call, normalise_number
-from calls.vocabulary.choices import (
-    ATTESTATIONS,
-    DIRECTIONS,
-    PRODUCTS,
-    STIR_VERIFICATIONS,
-    TRANSPORTS,
-    VOICE,
-    ZENTRUNK,
 )
 
 # Not a column: True when the record carried its own price, which rating then keeps
