@@ -2,8 +2,8 @@
 
 Every source (the HTTP endpoints, the broker consumer, `import_calls --format freeswitch`)
 turns its documents into records in the field names import_calls reads, then the records
-go through the importer's own parse and rules (calls/writing/records.py) and its one writer
-(calls.bulk.imports.store_rows): one rule set, one duplicate rule, one rating seam.
+go through the one write path's parse and rules (calls/writing/records.py) and its one writer
+(calls.writing.writer.store_rows): one rule set, one duplicate rule, one rating seam.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from accounts.models import Account
-from calls.bulk.imports import FOREIGN, FOREIGN_REASON, STORED, store_rows
 from calls.ingest import freeswitch, kamailio
 from calls.rating.pricing import Unpriceable
 from calls.vocabulary.choices import PRODUCTS, VOICE, ZENTRUNK
 from calls.writing.record_rules import RecordError
 from calls.writing.records import parse_records
+from calls.writing.writer import FOREIGN, FOREIGN_REASON, STORED, store_rows
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]
