@@ -18,7 +18,8 @@ from accounts.services import account_create
 from calls.bulk import seed_worker
 from calls.bulk.progress import Progress
 from calls.bulk.synthetic import CHUNK, COLUMNS, MIXED, CallGenerator
-from calls.store import loading, partitions
+from calls.store import partitions
+from calls.writing import loading
 
 
 def seed_accounts(*, count: int, seed: int = 0) -> tuple[list[int], list[float]]:

@@ -2,4 +2,4 @@
 endpoints, the broker): records in either face's field names are parsed (records.py, with
 a parser per kind of value in record_fields.py and a number's country in countries.py) and
 checked against one set of rules (record_rules.py), then stored by the one writer,
-writer.py's `store_rows`."""
+writer.py's `store_rows`, through loading.py (COPY on PostgreSQL; the seeder uses it too)."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from calls.rating.pricing import price_rows
-from calls.store import loading
+from calls.writing import loading
 
 # What store_rows did with each row. A row whose call_uuid another account's call holds is
 # FOREIGN: not stored and refused, never a duplicate, so the writer keeps it rather than

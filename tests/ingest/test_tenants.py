@@ -20,7 +20,8 @@ from calls.ingest.freeswitch import loads
 from calls.ingest.kamailio import call_uuid
 from calls.ingest.service import Outcome, store_documents
 from calls.models import Call
-from calls.store import loading, partitions
+from calls.store import partitions
+from calls.writing import loading
 from calls.writing.writer import FOREIGN_REASON
 from tests.factories import AccountFactory, CallFactory
 from tests.ingest.test_kamailio_records import ANSWERED
