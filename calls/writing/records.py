@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Account
 from calls.bulk.hangup_sides import cause_for_sip
 from calls.models import Call, normalise_number
+from calls.rating.pricing import PRICED
 from calls.vocabulary.choices import (
     ATTESTATIONS,
     DIRECTIONS,
@@ -57,9 +58,6 @@ from calls.writing.record_rules import (
     check_record,
 )
 
-# Not a column: True when the record carried its own price, which rating then keeps
-# (calls/rating/pricing.py pops it before the rows are stored).
-PRICED = "_priced"
 _PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
