@@ -8,8 +8,8 @@ from calls.vocabulary.choices import PRODUCTS
 
 
 class HangupCause(models.Model):
-    """Plivo's hangup causes, (product, code) -> name, loaded by migrate from fixtures/
-    (calls/store/catalogue.py reads the same file)."""
+    """Plivo's hangup causes, (product, code) -> name, loaded by migrate from the catalogue
+    in calls/vocabulary/hangup.py (which the API reads without a query)."""
 
     product = models.CharField(max_length=8, choices=[(p, p) for p in PRODUCTS])
     code = models.IntegerField()
