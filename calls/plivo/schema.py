@@ -20,7 +20,7 @@ from calls.vocabulary.choices import (
     VOICE,
     ZENTRUNK,
 )
-from calls.vocabulary.hangup import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
+from calls.vocabulary.hangup import HANGUP_SOURCES_BY_PRODUCT, source_words
 from cdrapi.openapi import describe
 from cdrapi.openapi import query_param as _q
 
@@ -211,6 +211,6 @@ CALL_EXAMPLE = OpenApiExample(
 
 def list_parameters(product: str) -> list[OpenApiParameter]:
     """The list parameters, hangup_source in the product's own words (and aliases)."""
-    words = [*HANGUP_SOURCES_BY_PRODUCT[product], *HANGUP_SOURCE_ALIASES[product]]
+    words = list(source_words(product))
     source = _q("hangup_source", str, "Who hung up, in the product's words.", enum=words)
     return [*_LIST_PARAMETERS, source]

@@ -43,7 +43,7 @@ ZENTRUNK_HANGUP_SOURCES = HANGUP_SOURCES_BY_PRODUCT[ZENTRUNK]
 HANGUP_SOURCE_ALIASES = {VOICE: {"Call recipient": "Callee"}, ZENTRUNK: {}}
 HANGUP_SOURCES = tuple(dict.fromkeys(s for v in HANGUP_SOURCES_BY_PRODUCT.values() for s in v))
 # The source of a record that names none: "customer" as before products (Zentrunk),
-# "Unknown" on Voice.
+# and Voice's own word for not knowing.
 DEFAULT_SOURCE = {ZENTRUNK: "customer", VOICE: "Unknown"}
 
 NEAR, FAR = "near", "far"  # the calling party's side, the called party's (Zentrunk entries)

@@ -17,13 +17,9 @@ from functools import cache
 from typing import Any
 
 from calls.query.values import INT32_MAX, parse_int
-from calls.vocabulary.choices import VOICE, ZENTRUNK
-from calls.vocabulary.hangup import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
+from calls.vocabulary.hangup import DEFAULT_SOURCE, HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
 from calls.writing.record_rules import RecordError, check_moment
 
-# The source of a record that names none: "customer" as before products (Zentrunk),
-# and Voice's own word for not knowing.
-DEFAULT_SOURCE = {ZENTRUNK: "customer", VOICE: "Unknown"}
 CENTS = Decimal("0.00001")  # the store's five decimal places (durations, money)
 _MONEY_LIMIT = Decimal("1e9")
 SMALLINT_MAX = 32767  # PostgreSQL's smallint (the CarrierX `version` column)

@@ -22,7 +22,6 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Account
-from calls.bulk.hangup_sides import cause_for_sip
 from calls.models import Call, normalise_number
 from calls.rating.pricing import PRICED
 from calls.vocabulary.choices import (
@@ -34,6 +33,7 @@ from calls.vocabulary.choices import (
     VOICE,
     ZENTRUNK,
 )
+from calls.vocabulary.hangup import cause_for_sip
 from calls.writing.countries import country_of
 from calls.writing.record_fields import (
     CENTS,
