@@ -26,7 +26,7 @@ help:
 	@echo "make test-sqlite  the same suite on SQLite (PostgreSQL-only tests skip)"
 	@echo "make fuzz         a long schemathesis run (FUZZ_EXAMPLES=2000 per operation)"
 	@echo "make bench        the benchmark (BENCH_ARGS='--rows 200000' for a quick run)"
-	@echo "make lint         ruff check + ruff format --check"
+	@echo "make lint         ruff check + ruff format --check + lint-imports (the layers)"
 	@echo "make lock         requirements/*.txt from pyproject.toml (LOCK_ARGS=--upgrade: newest)"
 
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -64,9 +64,11 @@ fuzz: venv
 bench: venv
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# lint-imports: pyproject.toml's import contracts (docs/architecture.md, "Layers").
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: venv
 	$(BIN)/ruff check --fix .
@@ -77,4 +79,4 @@ lock: venv
 	$(BIN)/python requirements/lock.py $(LOCK_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .import_linter_cache .grimp_cache

@@ -74,11 +74,11 @@ class Fixture:
 
 def _causes(product: str) -> tuple[int, int, int]:
     """(most frequent, most frequent of unanswered calls, rarest) cause of the product."""
-    from calls.store.catalogue import entries
+    from calls.vocabulary.hangup import causes
 
-    drawn = sorted((e for e in entries(product) if e["weight"] > 0), key=lambda e: e["weight"])
-    missed = [e for e in drawn if not e["answered"]]
-    return drawn[-1]["code"], missed[-1]["code"], drawn[0]["code"]
+    drawn = sorted((c for c in causes(product) if c.weight > 0), key=lambda c: c.weight)
+    missed = [c for c in drawn if not c.answered]
+    return drawn[-1].code, missed[-1].code, drawn[0].code
 
 
 def filters(fx: Fixture) -> list[tuple[str, dict]]:

@@ -16,7 +16,7 @@ from accounts.models import Account
 from calls.models import Call
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.views import IsAccount
-from calls.store.catalogue import name_for
+from calls.vocabulary.hangup import name_for
 
 
 class TextbookCallSerializer(serializers.ModelSerializer):

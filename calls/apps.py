@@ -7,3 +7,6 @@ class CallsConfig(AppConfig):
 
     def ready(self) -> None:
         from calls import signals  # noqa: F401  (post_migrate: partitions ahead of time)
+        from calls.store import lookups
+
+        lookups.register()  # `like` / `ilike` on text fields (the CarrierX filter language)

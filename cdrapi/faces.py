@@ -1,7 +1,8 @@
 """The two API faces as far as errors go: which face a path belongs to, and its body.
 
-One vocabulary of failures (calls/query/errors.py, DRF's auth/throttle/method
-exceptions, database outages) is rendered by one handler; the faces differ only in the
+One vocabulary of failures (a `Refusal`, which the apps' own errors subclass: calls/query/
+errors.py; DRF's auth/throttle/method exceptions; database outages) is rendered by one
+handler; the faces differ only in the
 body they write: Plivo `{"api_id", "error"}`, CarrierX `{"message", "errors": [{"field",
 "message"}]}` (docs/plivo.md and docs/carrierx.md, "Errors"). Middleware answers some
 requests before any view runs (oversized, malformed, unknown path); they get the same.
@@ -18,13 +19,25 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from calls.query.errors import QueryError
 from cdrapi import outage
 
 logger = logging.getLogger("cdrapi.api")
 
 PLIVO_PREFIX = "/v1/"
 CARRIERX_PREFIX = "/core/"
+
+
+class Refusal(Exception):
+    """A request the contract refuses, with its status and the parameter at fault. The apps
+    raise their own subclasses (calls.query.errors.QueryError); the handler below renders
+    any of them in the face's body without knowing them."""
+
+    status = 400
+
+    def __init__(self, message: str, param: str = "request") -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,7 @@ def exception_handler(exc, context):
 
 
 def _describe(exc, request, face: Face) -> tuple[int, str, str, dict]:
-    if isinstance(exc, QueryError):
+    if isinstance(exc, Refusal):
         return exc.status, exc.message, exc.param, {}
     if isinstance(exc, Http404):
         return 404, face.not_found, "dr_sid" if face is CARRIERX else "path", {}

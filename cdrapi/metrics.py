@@ -1,4 +1,6 @@
-"""Prometheus metrics, served at /metrics to a token or an allow-listed address.
+"""Prometheus metrics: the counters, the middleware that times every request, and their
+exposition (served at /metrics, to a token or an allow-listed address, by
+calls/access/metrics_view.py).
 
 Under gunicorn each worker is a process with its own counters: with
 `PROMETHEUS_MULTIPROC_DIR` set (an empty directory per server; gunicorn.conf.py empties it
@@ -9,18 +11,12 @@ same directory (import_calls) are added in too.
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-import math
 import os
 import time
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 
-from django.conf import settings
 from django.db import connections
-from django.http import HttpResponse
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -28,9 +24,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from rest_framework.exceptions import Throttled
-
-from cdrapi.addresses import client_address
 
 REQUESTS = Counter(
     "cdrapi_requests", "Requests answered, by route name and status.",
@@ -101,78 +94,12 @@ class MetricsMiddleware:
         return response
 
 
-# --- import_calls -----------------------------------------------------------------------------
-class ImportSource:
-    """The records of one import, passed through unchanged; `name` becomes their field
-    style (plivo or carrierx) once one is seen, the `source` label of the row counts."""
-
-    def __init__(self, records) -> None:
-        self.records, self.name = records, "unknown"
-
-    def __iter__(self):
-        from calls.bulk.records import RecordError, detect_style
-
-        for line, record in self.records:
-            if self.name == "unknown" and isinstance(record, dict):
-                with suppress(RecordError):
-                    self.name = detect_style(record)
-            yield line, record
-
-
-def count_import(source: str, summary) -> None:
-    IMPORT_ROWS.labels(source, "stored").inc(summary.stored)
-    IMPORT_ROWS.labels(source, "duplicate").inc(summary.duplicates)
-    IMPORT_ROWS.labels(source, "rejected").inc(summary.rejected)
-
-
 # --- /metrics ---------------------------------------------------------------------------------
-def metrics_view(request):
-    """Prometheus text format, to a bearer METRICS_TOKEN or a METRICS_ALLOW address.
-
-    Plain-text refusals, not an API face's body: 401 for a missing or wrong token (wrong
-    ones count towards the failed-authentication lockout), 403 for an address not allowed
-    when no token is configured.
-    """
-    from calls.access.throttling import FailedAuthLimiter
-
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    limiter = FailedAuthLimiter(request)
-    try:
-        limiter.check()
-    except Throttled as exc:
-        response = _refusal(429, "Too many failed authentications.")
-        response["Retry-After"] = str(max(1, math.ceil(exc.wait or 1)))
-        return response
-    if header:
-        scheme, _, secret = header.partition(" ")
-        token = settings.METRICS_TOKEN
-        if not (token and scheme.lower() == "bearer"
-                and hmac.compare_digest(secret.strip().encode(), token.encode())):  # fmt: skip
-            limiter.failed()
-            return _refusal(401, "Wrong metrics token.")
-    elif not _allowed_address(request):
-        if settings.METRICS_TOKEN:
-            return _refusal(401, "Send the metrics token: Authorization: Bearer <token>.")
-        return _refusal(403, "Metrics are not served to this address.")
-    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
-
-
-def _allowed_address(request) -> bool:
-    networks = settings.METRICS_ALLOW
-    if not networks:
-        return False
-    try:
-        address = ipaddress.ip_address(client_address(request))
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
-
-
-def _refusal(status: int, message: str) -> HttpResponse:
-    response = HttpResponse(message + "\n", status=status, content_type="text/plain")
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-    return response
+def exposition() -> bytes:
+    """Every counter in Prometheus' text format (CONTENT_TYPE_LATEST): this process's, or
+    with PROMETHEUS_MULTIPROC_DIR every worker's and command's added up. The view that
+    serves it, and decides who may read it, is calls/access/metrics_view.py."""
+    return generate_latest(_registry())
 
 
 def _registry():

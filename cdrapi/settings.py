@@ -323,10 +323,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Each product has its own hangup sources (calls/models.py): name their enums.
+    # Each product has its own hangup sources (calls/vocabulary/hangup.py): name their enums.
     "ENUM_NAME_OVERRIDES": {
-        "VoiceHangupSourceEnum": "calls.models.VOICE_HANGUP_SOURCES",
-        "ZentrunkHangupSourceEnum": "calls.models.ZENTRUNK_HANGUP_SOURCES",
+        "VoiceHangupSourceEnum": "calls.vocabulary.hangup.VOICE_HANGUP_SOURCES",
+        "ZentrunkHangupSourceEnum": "calls.vocabulary.hangup.ZENTRUNK_HANGUP_SOURCES",
     },
 }
 

@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 import cdrapi.openapi  # noqa: F401  (registers the security schemes)
 from cdrapi.health import healthz, readyz
 from cdrapi.home import document, home
-from cdrapi.metrics import metrics_view
 
 # The admin's "View site" link: the home page (Django's default, said here on purpose).
 admin.site.site_url = "/"
@@ -15,7 +14,7 @@ urlpatterns = [
     path("docs/<str:name>", document, name="document"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
-    path("metrics", metrics_view, name="metrics"),
+    path("", include("calls.access.urls")),  # /metrics
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

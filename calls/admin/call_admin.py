@@ -25,8 +25,9 @@ from calls.admin.filters import (
     UntilFilter,
 )
 from calls.admin.paginator import CappedCountPaginator
-from calls.models import ZENTRUNK, Call, HangupCause, normalise_number
-from calls.store.catalogue import name_for
+from calls.models import Call, HangupCause, normalise_number
+from calls.vocabulary.choices import ZENTRUNK
+from calls.vocabulary.hangup import name_for
 
 TRUNKING = "SIP trunking"
 
@@ -196,7 +197,7 @@ class HangupCauseAdmin(admin.ModelAdmin):
     search_fields = ("name", "=code")
 
     def has_add_permission(self, request) -> bool:
-        return False  # the catalogue ships in fixtures/hangup_causes.json
+        return False  # the catalogue is calls/vocabulary/hangup.py's; migrate loads it
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.utils import timezone
 
 from accounts.models import Account
-from calls.models import HANGUP_SOURCES_BY_PRODUCT
 from calls.query.values import parse_utc_datetime
+from calls.vocabulary.hangup import HANGUP_SOURCES_BY_PRODUCT
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "90d": timedelta(days=90)}  # fmt: skip

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from calls.rating.increments import IncrementError, format_increment, parse_increment
-from calls.rating.models import Rate
+from calls.models import Rate
+from calls.vocabulary.increments import IncrementError, format_increment, parse_increment
 
 
 class RateForm(forms.ModelForm):

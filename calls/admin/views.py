@@ -14,9 +14,10 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from calls.admin.filters import window_from_params
-from calls.models import PRODUCTS, Call
+from calls.models import Call
 from calls.query.window import MAX_SPAN
-from calls.store.catalogue import name_for
+from calls.vocabulary.choices import PRODUCTS
+from calls.vocabulary.hangup import name_for
 
 EXPORT_COLUMNS = (
     "call_uuid", "account__auth_id", "product", "parent_call_uuid", "call_direction", "from_number",

@@ -29,8 +29,8 @@ from prometheus_client import Counter
 from accounts.models import Account
 from calls.broker.backoff import Backoff
 from calls.broker.messages import dead_letter_properties, decode
-from calls.bulk.record_rules import RecordError
 from calls.ingest.service import Outcome, store_documents
+from calls.writing.record_rules import RecordError
 from cdrapi import metrics
 
 log = logging.getLogger("cdrapi.consumer")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pika
 
-from calls.bulk.record_rules import RecordError
 from calls.ingest import freeswitch
 from calls.ingest.bodies import parse_json
+from calls.writing.record_rules import RecordError
 
 REASON_HEADER = "x-cdrapi-reason"
 QUEUE_HEADER = "x-cdrapi-queue"

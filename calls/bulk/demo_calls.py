@@ -15,7 +15,7 @@ from typing import Any
 
 from accounts.models import Account
 from calls.bulk.imports import call_import
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 
 PARENT_CALL_UUID = "eba53b9e-8fbd-45c1-9444-696d2172fbc8"
 CARRIERX_DR_SID = "c02a73b2-8401-459a-af7e-f4cc3eee7854"

@@ -1,6 +1,6 @@
 """Import: files of Plivo- or CarrierX-style records into the store (import_calls).
 
-Records are parsed and checked one by one (calls/bulk/records.py); bad ones are reported
+Records are parsed and checked one by one (calls/writing/records.py); bad ones are reported
 with their line and reason, good ones stored in bounded batches; a call already stored is
 a duplicate, so a re-run stores nothing new; a call_uuid another account's call holds
 is refused.
@@ -8,10 +8,8 @@ is refused.
 
 from __future__ import annotations
 
-import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -19,18 +17,10 @@ from django.db import transaction
 from accounts.models import Account
 from calls.bulk.ahead import run_ahead
 from calls.bulk.progress import Progress
-from calls.bulk.records import RecordError, parse_records
-from calls.rating.pricing import Unpriceable, price_rows
-from calls.store import loading
+from calls.rating.pricing import Unpriceable
+from calls.writing.records import RecordError, detect_style, parse_records
+from calls.writing.writer import DUPLICATE, FOREIGN, FOREIGN_REASON, STORED, store_rows
 from cdrapi import metrics
-
-# What store_rows did with each row. A row whose call_uuid another account's call holds is
-# FOREIGN: not stored and refused, never a duplicate, so the writer keeps it rather than
-# dropping it as delivered, and is told nothing of the other account or its call (README,
-# "Duplicates").
-STORED, DUPLICATE, FOREIGN = "stored", "duplicate", "foreign"
-# The reason a FOREIGN row is refused with: the same words whatever the other call holds.
-FOREIGN_REASON = "another account has a call with this call_uuid; not stored"
 
 
 @dataclass
@@ -73,7 +63,7 @@ def call_import(
     Memory stays constant: records stream through batches of `batch_size`.
     """
     summary = ImportSummary()
-    source = metrics.ImportSource(records)
+    source = _Source(records)
     rows = parse_records(source, account=account, product=product)
     if account is not None:  # parsing reads no database then: it runs ahead, in a thread
         rows = run_ahead(rows, ahead=batch_size)
@@ -135,53 +125,22 @@ def call_import(
             run()
     else:
         run()
-    metrics.count_import(source.name, summary)
+    for outcome, n in (("stored", summary.stored), ("duplicate", summary.duplicates),
+                       ("rejected", summary.rejected)):  # fmt: skip
+        metrics.IMPORT_ROWS.labels(source.name, outcome).inc(n)
     return summary
 
 
-def store_rows(rows: Sequence[dict]) -> list[str]:
-    """Store parsed rows (parse_records' dicts) in one transaction; return each row's fate
-    in order: STORED; DUPLICATE when a call of the row's own account has its call_uuid
-    (stored before, or an earlier row here); FOREIGN when another account's call has it.
+class _Source:
+    """The records of one import, passed through unchanged; `name` becomes their field
+    style (plivo or carrierx) once one is seen, the `source` label of the row counts."""
 
-    The one place parsed calls are written, for import_calls and live ingestion alike:
-    a step every stored call must go through (rating) hooks in here, before the write.
-    Rows of different field styles (Plivo, CarrierX) fill different columns; each style
-    is written as its own group. Committed on return unless the caller holds a transaction.
-    """
-    price_rows(rows)
-    groups: dict[tuple[str, ...], list[tuple]] = {}
-    for values in rows:
-        columns = tuple(values)
-        groups.setdefault(columns, []).append(tuple(values.values()))
-    if len(groups) == 1:  # one style: insert_new_rows is atomic by itself
-        ((columns, group),) = groups.items()
-        stored = loading.insert_new_rows(group, columns)
-    else:
-        stored = set()
-        with transaction.atomic():
-            for columns, group in groups.items():
-                stored |= loading.insert_new_rows(group, columns)
-    return _fates(rows, stored)
+    def __init__(self, records: Iterable[tuple[int, dict]]) -> None:
+        self.records, self.name = records, "unknown"
 
-
-def _fates(rows: Sequence[dict], stored: set[uuid.UUID]) -> list[str]:
-    """Each row's fate, from the call_uuids `stored` new: no query when every row was; else
-    one, for the owners of the others and of a call_uuid repeated here (whose stored row
-    is not always the first: each field style is written as its own group)."""
-    if len(stored) == len(rows):  # every row new, so no call_uuid repeated
-        return [STORED] * len(rows)
-    repeats = Counter(values["call_uuid"] for values in rows)
-    owner = loading.owners({u for u, n in repeats.items() if n > 1 or u not in stored})
-    unnamed = set(stored)  # new calls whose stored row is yet to be met
-    fates = []
-    for values in rows:
-        call_uuid, account_id = values["call_uuid"], values["account_id"]
-        if call_uuid in unnamed and owner.get(call_uuid, account_id) == account_id:
-            unnamed.discard(call_uuid)
-            fates.append(STORED)
-        elif owner.get(call_uuid) == account_id:
-            fates.append(DUPLICATE)
-        else:  # another account's call (or one purged since this row was skipped)
-            fates.append(FOREIGN)
-    return fates
+    def __iter__(self):
+        for line, record in self.records:
+            if self.name == "unknown" and isinstance(record, dict):
+                with suppress(RecordError):
+                    self.name = detect_style(record)
+            yield line, record

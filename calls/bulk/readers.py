@@ -9,29 +9,9 @@ from pathlib import Path
 
 import orjson
 
-from calls.bulk.record_rules import RecordError
-
-JSON_WHITESPACE = " \t\r\n"  # RFC 8259's; str.strip() would also take U+2028, \x0c, ...
-
-
-def json_lines(pieces: Iterable[str]) -> Iterator[str]:
-    """The lines of JSON-lines text given in pieces of any size (a file's lines, a whole
-    body): split on "\n" alone, a "\r" before it dropped. Not str.splitlines, nor a file
-    opened with newline="": those also split on a lone "\r" and (splitlines) on U+2028,
-    U+2029, U+0085, \x0b, \x0c and \x1c-\x1e, which may sit raw in a JSON string (or,
-    "\r", between its tokens), so one record would become several bad lines."""
-    pending = ""
-    for piece in pieces:
-        *complete, pending = (pending + piece).split("\n")
-        for line in complete:
-            yield line.removesuffix("\r")
-    if pending:
-        yield pending.removesuffix("\r")
-
-
-def is_blank(line: str) -> bool:
-    """A line holding nothing but JSON whitespace: skipped, not a record."""
-    return not line.strip(JSON_WHITESPACE)
+from calls.ingest.freeswitch import decode
+from calls.writing.json_lines import is_blank, json_lines
+from calls.writing.record_rules import RecordError
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict | RecordError]]:
@@ -104,8 +84,6 @@ def read_freeswitch_dir(path: Path) -> Iterator[tuple[str, dict | RecordError]]:
     """The CDRs FreeSWITCH's mod_json_cdr wrote to its err-log-dir while posts failed:
     `<uuid>.cdr.json` (or `a_<uuid>.cdr.json`), each named by its file. A directory is
     read in name order, sub-directories (`rotate`) included; a file is read alone."""
-    from calls.ingest.freeswitch import decode
-
     for file in cdr_file_paths(path):
         try:
             yield file.name, decode(file.read_bytes())

@@ -11,14 +11,14 @@ import pickle
 import random
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 
 from accounts.models import Account
 from accounts.services import account_create
 from calls.bulk import seed_worker
 from calls.bulk.progress import Progress
-from calls.bulk.synthetic import CHUNK, COLUMNS, MIXED, CallGenerator
-from calls.store import loading, partitions
+from calls.bulk.synthetic import CHUNK, MIXED, CallGenerator
+from calls.store import partitions
 
 
 def seed_accounts(*, count: int, seed: int = 0) -> tuple[list[int], list[float]]:
@@ -97,24 +97,14 @@ def call_seed(
         context = multiprocessing.get_context("spawn")
         init_args = (pickle.dumps(generator), connection.settings_dict["NAME"])
         with context.Pool(workers, seed_worker.init, init_args) as pool:
-            for stored, size in pool.imap_unordered(seed_worker.seed_chunk, jobs):
+            for stored, size in pool.imap_unordered(seed_worker.pooled_chunk, jobs):
                 written += stored
                 if progress:
                     progress(size)
     else:
         for job in jobs:
-            stored, size = seed_chunk(generator, *job)
+            stored, size = seed_worker.seed_chunk(generator, *job)
             written += stored
             if progress:
                 progress(size)
     return written
-
-
-def seed_chunk(generator: CallGenerator, index: int, size: int, chunks: int) -> tuple[int, int]:
-    """Store one chunk unless it is already there; return (rows written, chunk size)."""
-    if loading.chunk_stored(generator.first_row(index, chunks), COLUMNS):
-        return 0, size
-    rows = generator.chunk(index, size, chunks)
-    with transaction.atomic():
-        loading.insert_rows(rows, COLUMNS, skip_existing=False)
-    return len(rows), size

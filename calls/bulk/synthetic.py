@@ -7,7 +7,7 @@ some calls, and a daily rhythm. Each account carries one product (README, "seed_
 Voice API calls or SIP-trunking (Zentrunk) calls, ~30% of accounts Voice when mixed.
 A call's hangup cause is drawn from its product's catalogue by weight (answered calls
 from the causes that end answered calls), its source from the sides that end a call with
-that cause (calls/bulk/hangup_sides.py); a Zentrunk account has one trunk (domain,
+that cause (calls/vocabulary/hangup.py); a Zentrunk account has one trunk (domain,
 transport, SRTP); countries are libphonenumber's; ~70% of answered calls report quality.
 
 Rows come out as tuples in `COLUMNS` order, ready for COPY: the seeder must reach 100k
@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from calls.bulk import hangup_sides
 from calls.bulk.synthetic_shapes import (
     ANSWERED_SHARE,
     BILLING_INCREMENT,
@@ -49,8 +48,8 @@ from calls.bulk.synthetic_shapes import (
     rate_for,
     weighted_table,
 )
-from calls.models import PRODUCTS, VOICE
-from calls.store import catalogue as hangup_causes
+from calls.vocabulary import hangup
+from calls.vocabulary.choices import PRODUCTS, VOICE
 
 COLUMNS = (
     "call_uuid", "account_id", "parent_call_uuid", "from_number", "to_number",
@@ -107,18 +106,16 @@ class CallGenerator:
         # and for each (cause, outbound) the sources that end a call so.
         self.answered_causes, self.missed_causes, self.sources = {}, {}, {}
         for name in PRODUCTS:
-            causes = hangup_causes.entries(name)
+            causes = hangup.causes(name)
             for answered, tables in ((True, self.answered_causes), (False, self.missed_causes)):
-                picked = [c for c in causes if c["answered"] is answered]
-                tables[name] = weighted_table(
-                    [c["code"] for c in picked], [c["weight"] for c in picked]
-                )
+                picked = [c for c in causes if c.answered is answered]
+                tables[name] = weighted_table([c.code for c in picked], [c.weight for c in picked])
             self.sources[name] = {
-                (c["code"], outbound): hangup_sides.sources_for(name, c["code"], outbound=outbound)
+                (c.code, outbound): hangup.sources_for(name, c.code, outbound=outbound)
                 for c in causes
                 for outbound in (True, False)
             }
-        self.sipcauses = hangup_sides.CAUSE_TO_SIP
+        self.sipcauses = hangup.CAUSE_TO_SIP
         blocks = number_blocks()
         self.blocks = {prefix: list(found) for prefix, found in blocks.items()}
         self.countries = {b: c for found in blocks.values() for b, c in found.items()}
@@ -227,7 +224,7 @@ class CallGenerator:
             start = end - timedelta(seconds=round(ring, 3))
             causes = self.missed_causes[product]
             cause = causes[int(rng.random() * len(causes))]
-            sipcause = self.sipcauses[product].get(cause, hangup_sides.OTHER_SIP)
+            sipcause = self.sipcauses[product].get(cause, hangup.OTHER_SIP)
         sources = self.sources[product][cause, outbound]
         source = sources[int(rng.random() * len(sources))]
         bits = rng.getrandbits(128)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from functools import cache
 from statistics import NormalDist
 
-from calls.bulk.countries import country_of
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
+from calls.writing.countries import country_of
 
 # (country prefix, national digits, share of traffic, per-minute rate in 1e-5 units)
 DESTINATIONS = [

@@ -18,7 +18,7 @@ from calls.query import rules
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.values import parse_int, parse_utc_datetime, parse_uuid
-from calls.store.lookups import LikePatternError, check_pattern  # also registers like / ilike
+from calls.store.lookups import LikePatternError, check_pattern
 
 _ISO_Z = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z", re.ASCII

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from calls.bulk.readers import is_blank, json_lines
-from calls.bulk.record_rules import RecordError
+from calls.writing.json_lines import is_blank, json_lines
+from calls.writing.record_rules import RecordError
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 

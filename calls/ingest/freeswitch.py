@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
-from calls.bulk.record_rules import RecordError
-from calls.ingest import bodies, causes
-from calls.models import VOICE
+from calls.ingest import bodies, dispositions
+from calls.vocabulary.choices import VOICE
+from calls.vocabulary.hangup import cause_for_q850
+from calls.writing.record_rules import RecordError
 
 
 def decode(body: bytes, content_type: str = "") -> dict:
@@ -84,7 +85,7 @@ def to_record(doc: Mapping[str, Any], *, product: str = VOICE) -> dict:
     # The A leg called in to the switch: its SIP peer is the caller. A B leg (or a call
     # the switch placed) faces the called party.
     cause = var.get("hangup_cause") or ""
-    source = causes.hangup_source(
+    source = dispositions.hangup_source(
         product,
         var.get("sip_hangup_disposition") or "",
         cause=cause,
@@ -103,7 +104,7 @@ def to_record(doc: Mapping[str, Any], *, product: str = VOICE) -> dict:
         "end_time": end,
         "call_duration": var.get("duration"),
         "bill_duration": var.get("billsec") if answer else 0,
-        "hangup_cause_code": causes.cause_code(product, cause, source),
+        "hangup_cause_code": cause_for_q850(product, cause, source),
         "hangup_source": source,
         "sipcause": var.get("sip_term_status"),
         "product": product,

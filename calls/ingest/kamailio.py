@@ -1,5 +1,5 @@
 """One Kamailio acc_json CDR -> one record in the Plivo field names the importer reads
-(`calls.bulk.records.parse_records`), plus `account` when the CDR names one.
+(`calls.writing.records.parse_records`), plus `account` when the CDR names one.
 
 Kamailio's `http_client` posts what acc_json builds at the end of a dialog: every value a
 JSON string; `start_time`, `end_time` and `duration` from acc (epoch seconds with
@@ -28,10 +28,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accounts.models import Account
-from calls.bulk.hangup_sides import FAR, NEAR, SOURCES, cause_for_sip, sources_for
-from calls.bulk.record_fields import DEFAULT_SOURCE
-from calls.bulk.record_rules import TOLERANCE, RecordError
-from calls.models import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, VOICE, ZENTRUNK
+from calls.vocabulary.hangup import (
+    DEFAULT_SOURCE,
+    FAR,
+    NEAR,
+    VOICE_PARTY,
+    cause_for_sip,
+    find,
+    sources_for,
+    zentrunk_side,
+)
+from calls.writing.record_rules import TOLERANCE, RecordError
 
 # uuid5(NAMESPACE_URL, "urn:cdrapi:kamailio"), written out: it must never change, or a
 # re-posted CDR would become a second call.
@@ -41,9 +49,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = Decimal("0.001")  # acc's precision: start_time and end_time are cut to it
 _MAX_EPOCH = Decimal(253402300799)  # 9999-12-31T23:59:59Z: beyond it datetime overflows
 # Who ended an answered call, by the party that sent the BYE: the caller is the near side
-# (hangup_sides: the customer on an outbound Zentrunk call, the carrier on an inbound one).
+# (calls/vocabulary/hangup.py: the customer on an outbound Zentrunk call, the carrier on an
+# inbound one).
 _PARTY_SIDE = {"caller": NEAR, "callee": FAR}
-_VOICE_PARTY = {"caller": "Caller", "callee": "Callee"}
 
 
 # Not a column: the record's "<Call-ID>;<from-tag>", until `own` makes it the call_uuid.
@@ -110,7 +118,7 @@ def to_record(doc: Mapping[str, Any], *, product: str = ZENTRUNK) -> dict:
         code = cause_for_sip(product, "200", source)
     else:
         code = cause_for_sip(product, sip_code, "")
-        if code in SOURCES[product]:
+        if find(product, code) is not None:
             source = sources_for(product, code, outbound=outbound)[0]
         else:  # a final answer outside the table still came from the called side
             source = _party_source(product, "callee", outbound)
@@ -138,9 +146,8 @@ def _party_source(product: str, party: str | None, outbound: bool) -> str:
     if party is None:
         return DEFAULT_SOURCE[product]
     if product == VOICE:
-        return _VOICE_PARTY[party]
-    near, far = ("customer", "carrier") if outbound else ("carrier", "customer")
-    return near if _PARTY_SIDE[party] == NEAR else far
+        return VOICE_PARTY[_PARTY_SIDE[party]]
+    return zentrunk_side(_PARTY_SIDE[party], outbound=outbound)
 
 
 def _text(doc: Mapping[str, Any], name: str, required: bool = False) -> str | None:

@@ -14,8 +14,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from calls.ingest.bodies import NDJSON_TYPES
-from calls.models import PRODUCTS
 from calls.plivo.schema import PlivoErrorSerializer
+from calls.vocabulary.choices import PRODUCTS
 from cdrapi.openapi import query_param
 
 

@@ -2,32 +2,38 @@
 
 Every source (the HTTP endpoints, the broker consumer, `import_calls --format freeswitch`)
 turns its documents into records in the field names import_calls reads, then the records
-go through the importer's own parse and rules (calls/bulk/records.py) and its one writer
-(calls.bulk.imports.store_rows): one rule set, one duplicate rule, one rating seam.
+go through the one write path's parse and rules (calls/writing/records.py) and its one writer
+(calls.writing.writer.store_rows): one rule set, one duplicate rule, one rating seam.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, Literal
 
 from accounts.models import Account
-from calls.bulk.imports import FOREIGN, FOREIGN_REASON, STORED, store_rows
-from calls.bulk.record_rules import RecordError
-from calls.bulk.records import parse_records
-from calls.models import PRODUCTS, VOICE, ZENTRUNK
+from calls.ingest import freeswitch, kamailio
 from calls.rating.pricing import Unpriceable
+from calls.vocabulary.choices import PRODUCTS, VOICE, ZENTRUNK
+from calls.writing.record_rules import RecordError
+from calls.writing.records import parse_records
+from calls.writing.writer import FOREIGN, FOREIGN_REASON, STORED, store_rows
 from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]
 FORMATS: tuple[str, ...] = ("freeswitch", "kamailio", "calls")
 # The product of a call whose source says none (README, "Live ingestion").
 DEFAULT_PRODUCT = {"freeswitch": VOICE, "kamailio": ZENTRUNK, "calls": ZENTRUNK}
+# Each switch format's parser: `to_record(document, product=...)` gives the call record.
+PARSERS: dict[str, Callable[..., dict]] = {
+    "freeswitch": freeswitch.to_record,
+    "kamailio": kamailio.to_record,
+}
+# A format whose call_uuid depends on the account it is stored under: `own(record,
+# account)` gives the record its call_uuid once the account is known.
+OWNERS: dict[str, Callable[[dict, Account], None]] = {"kamailio": kamailio.own}
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,9 @@ def store_documents(
             _check_text(record)
             guess = _uuid_of(record)
             owner = owners.of(record)
-            if fmt != "calls":  # a parser may derive the call_uuid from the owner (Kamailio)
-                own = getattr(_module(fmt), "own", None)
-                if own is not None:
-                    own(record, owner)
-                    guess = _uuid_of(record)
+            if fmt in OWNERS:  # the call_uuid follows from the owner (Kamailio)
+                OWNERS[fmt](record, owner)
+                guess = _uuid_of(record)
             # A batch record's own product key is read (and checked) by parse_records.
             kind = product if fmt == "calls" else product or DEFAULT_PRODUCT[fmt]
             ((_, values),) = parse_records([(index, record)], account=owner, product=kind)
@@ -109,10 +113,9 @@ def _to_record(fmt: str, document: Any, product: str | None) -> dict:
         raise RecordError("not a JSON object")
     if fmt == "calls":
         return dict(document)
-    parse = _module(fmt).to_record
     kind = product or DEFAULT_PRODUCT[fmt]
     try:
-        record = parse(document, product=kind) if _takes_product(parse) else parse(document)
+        record = PARSERS[fmt](document, product=kind)
     except UnicodeEncodeError:  # a value a parser encodes (_check_text catches the rest)
         raise RecordError(SURROGATE.format(field="a field")) from None
     if not isinstance(record, dict):
@@ -132,19 +135,6 @@ def _check_text(record: Mapping[str, Any]) -> None:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise RecordError(SURROGATE.format(field=ascii(name)[1:-1][:40])) from None
-
-
-def _module(fmt: str) -> ModuleType:
-    """calls.ingest.<fmt>, imported when first needed: its `to_record(document)`, and
-    `own(record, account)` when the call_uuid depends on the account it is stored under."""
-    try:
-        return importlib.import_module(f"calls.ingest.{fmt}")
-    except ModuleNotFoundError:
-        raise RecordError(f"{fmt} documents are not supported by this build") from None
-
-
-def _takes_product(parse: Callable[..., dict]) -> bool:
-    return "product" in inspect.signature(parse).parameters
 
 
 def _uuid_of(record: Mapping[str, Any]) -> str | None:

@@ -23,13 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calls.bulk.record_rules import RecordError
 from calls.ingest import bodies, freeswitch, schema
 from calls.ingest.auth import CanWriteCalls, WriteAuthentication
 from calls.ingest.service import Format, Outcome, count_rejected, store_documents
-from calls.models import PRODUCTS
 from calls.query.errors import QueryError
 from calls.query.params import check_known
+from calls.vocabulary.choices import PRODUCTS
+from calls.writing.record_rules import RecordError
 from cdrapi import faces
 
 

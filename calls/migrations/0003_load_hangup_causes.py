@@ -1,17 +1,14 @@
-"""Load the hangup-cause catalogue shipped in fixtures/hangup_causes.json."""
-
-import json
-from pathlib import Path
+"""Load the hangup-cause catalogue (calls/vocabulary/hangup.py; 0008 reloads it by product)."""
 
 from django.db import migrations
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "hangup_causes.json"
+from calls.vocabulary.hangup import CATALOGUE
 
 
 def load(apps, schema_editor):
     cause = apps.get_model("calls", "HangupCause")
-    for entry in json.loads(CATALOGUE.read_text()):
-        cause.objects.update_or_create(code=entry["code"], defaults={"name": entry["name"]})
+    for entry in CATALOGUE:
+        cause.objects.update_or_create(code=entry.code, defaults={"name": entry.name})
 
 
 class Migration(migrations.Migration):

@@ -7,24 +7,18 @@ and the hourly counts gain the product (so each Plivo path's totals still come f
 Adding columns with constant defaults is a catalogue change in PostgreSQL, not a rewrite.
 """
 
-import json
-from pathlib import Path
-
 from django.db import migrations, models
 
 from calls.store import hour_counts
+from calls.vocabulary.hangup import CATALOGUE
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "hangup_causes.json"
 SOURCES = ["customer", "carrier", "zentrunk", "Caller", "Callee", "Plivo", "Carrier",
            "API Request", "Answer XML", "Error", "Unknown"]  # fmt: skip
 
 
 def load_catalogue(apps, schema_editor):
     cause = apps.get_model("calls", "HangupCause")
-    cause.objects.bulk_create(
-        cause(product=e["product"], code=e["code"], name=e["name"])
-        for e in json.loads(CATALOGUE.read_text())
-    )
+    cause.objects.bulk_create(cause(product=e.product, code=e.code, name=e.name) for e in CATALOGUE)
 
 
 def counts_by_product(apps, schema_editor):

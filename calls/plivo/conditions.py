@@ -11,12 +11,13 @@ from datetime import datetime
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from calls.models import PRODUCTS, Call
+from calls.models import Call
 from calls.plivo import parameters
 from calls.query import window as win
 from calls.query.core import Condition
 from calls.query.errors import QueryError
 from calls.query.filter_fields import FreshCopies
+from calls.vocabulary.choices import PRODUCTS
 
 # Which side of the window each end_time lookup bounds, and whether strictly.
 _LOWER = {"exact": False, "gt": True, "gte": False}

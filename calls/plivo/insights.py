@@ -16,7 +16,7 @@ import phonenumbers
 from phonenumbers import carrier, geocoder
 from rest_framework import serializers
 
-from calls.store.catalogue import name_for
+from calls.vocabulary.hangup import name_for
 
 COLUMNS = ("call_uuid", "product", "from_number", "to_number", "from_country", "to_country",
            "hangup_cause_code", "hangup_source", "rtt", "jitter", "packet_loss",

@@ -12,13 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from calls.models import (
-    DIRECTIONS,
-    HANGUP_SOURCE_ALIASES,
-    HANGUP_SOURCES_BY_PRODUCT,
-    PRODUCTS,
-    STIR_VERIFICATIONS,
-)
 from calls.query import rules
 from calls.query.filter_fields import (
     IntFilter,
@@ -29,6 +22,8 @@ from calls.query.filter_fields import (
     UTCDateTimeFilter,
     UUIDFilter,
 )
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, STIR_VERIFICATIONS
+from calls.vocabulary.hangup import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
 from cdrapi.openapi import describe
 
 # The paging parameters every list takes besides its filters (calls/plivo/views.py).

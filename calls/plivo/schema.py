@@ -11,18 +11,18 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from calls.models import (
+from calls.plivo import parameters
+from calls.query import patterns, rules
+from calls.query.values import INT32_MAX
+from calls.vocabulary.choices import (
     ATTESTATIONS,
     DIRECTIONS,
-    HANGUP_SOURCES_BY_PRODUCT,
     STIR_VERIFICATIONS,
     TRANSPORTS,
     VOICE,
     ZENTRUNK,
 )
-from calls.plivo import parameters
-from calls.query import patterns, rules
-from calls.query.values import INT32_MAX
+from calls.vocabulary.hangup import HANGUP_SOURCES_BY_PRODUCT
 from cdrapi.openapi import describe
 from cdrapi.openapi import query_param as _q
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
-from calls.models import ZENTRUNK
-from calls.store.catalogue import name_for
+from calls.vocabulary.choices import ZENTRUNK
+from calls.vocabulary.hangup import name_for
 
 COLUMNS = (
     "call_uuid",

@@ -18,7 +18,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from calls.access.throttling import AddressThrottle, PlivoAccountThrottle
-from calls.models import VOICE, ZENTRUNK
 from calls.plivo import insights, schema
 from calls.plivo.auth import AccountBasicAuthentication
 from calls.plivo.conditions import FILTERSETS, product_condition
@@ -32,6 +31,7 @@ from calls.query.errors import NotFound, QueryError
 from calls.query.params import bounded_uint, check_known
 from calls.query.render import FastJSONRenderer, JSONOnlyNegotiation
 from calls.query.values import parse_uuid
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 from cdrapi import faces
 from cdrapi.openapi import EnvelopeAutoSchema
 

@@ -4,16 +4,11 @@ cdrapi/faces.py."""
 
 from __future__ import annotations
 
+from cdrapi.faces import Refusal
 
-class QueryError(Exception):
+
+class QueryError(Refusal):
     """A request the contract refuses: 400, naming the parameter at fault."""
-
-    status = 400
-
-    def __init__(self, message: str, param: str = "request") -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
 
 
 class NotFound(QueryError):

@@ -18,10 +18,13 @@ from decimal import Decimal
 from django.db import connection
 
 from accounts.models import Account
-from calls.bulk.records import PRICED
-from calls.rating.increments import amount, billed_seconds
-from calls.rating.models import MAX_PREFIX, Rate
+from calls.models import Rate
+from calls.models.rate import MAX_PREFIX
+from calls.vocabulary.increments import amount, billed_seconds
 
+# Not a column: True when the record carried its own price, which pricing then keeps
+# (parse_records sets it; price_rows pops it before the rows are stored).
+PRICED = "_priced"
 _DEFAULT = None  # the key of the default table in the per-account chains
 _CENT = Decimal("0.00001")  # SQLite hands decimals back as floats
 

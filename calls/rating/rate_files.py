@@ -20,8 +20,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 
 from accounts.models import Account
-from calls.rating.increments import IncrementError, parse_increment
-from calls.rating.models import DIRECTIONS, MAX_PREFIX, Rate
+from calls.models import Rate
+from calls.models.rate import MAX_PREFIX
+from calls.vocabulary.choices import DIRECTIONS
+from calls.vocabulary.increments import IncrementError, parse_increment
 
 COLUMNS = ("account", "direction", "prefix", "rate", "increment")
 MAX_RATE = Decimal("999999999.99999")  # the column's 14 digits, 5 after the point

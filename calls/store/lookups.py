@@ -85,6 +85,9 @@ class ILike(Like):
         return self._sql(compiler, connection, "LIKE", to_like)  # ignores ASCII case
 
 
-for field in (CharField, TextField):
-    field.register_lookup(Like)
-    field.register_lookup(ILike)
+def register() -> None:
+    """Make `like` and `ilike` lookups of every text field (CallsConfig.ready calls it, once
+    Django is set up, whichever module is imported first)."""
+    for field in (CharField, TextField):
+        field.register_lookup(Like)
+        field.register_lookup(ILike)

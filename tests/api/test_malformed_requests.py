@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.services import token_lookup
 from calls.carrierx.views import DETAIL_PARAMS, LIST_PARAMS
-from calls.models import ZENTRUNK
 from calls.plivo import parameters
+from calls.vocabulary.choices import ZENTRUNK
 from tests.api.conftest import basic
 from tests.factories import CallFactory
 

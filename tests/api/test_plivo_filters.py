@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 import pytest
 from django.http import QueryDict
 
-from calls.models import VOICE, ZENTRUNK, Call
+from calls.models import Call
 from calls.plivo.conditions import FILTERSETS
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 from tests.api.conftest import NOW, uuids
 from tests.factories import CallFactory
 

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calls.models import PRODUCTS, VOICE
 from calls.plivo import parameters
 from calls.query import counts
 from calls.query import filter_fields as kinds
+from calls.vocabulary.choices import PRODUCTS, VOICE
 
 pytestmark = pytest.mark.django_db
 

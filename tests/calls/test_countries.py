@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calls.bulk.countries import country_of
+from calls.writing.countries import country_of
 
 
 def _library(number: str) -> str | None:

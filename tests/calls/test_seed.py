@@ -16,8 +16,10 @@ from accounts.models import Account
 from calls.bulk.demo_calls import CARRIERX_DR_SID, PARENT_CALL_UUID
 from calls.bulk.seed import call_seed, seed_accounts
 from calls.bulk.synthetic import COLUMNS, CallGenerator
-from calls.models import HANGUP_SOURCES_BY_PRODUCT, PRODUCTS, Call
-from calls.store import catalogue
+from calls.models import Call
+from calls.vocabulary import hangup
+from calls.vocabulary.choices import PRODUCTS
+from calls.vocabulary.hangup import HANGUP_SOURCES_BY_PRODUCT
 from tests.factories import CallFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +95,7 @@ def test_the_data_has_a_realistic_shape(seeded_each):
     # The product's columns are stored where they belong (the tests below check the rows
     # the seeder makes in detail).
     product = seeded.first().product
-    names = {e["code"]: e["name"] for e in catalogue.entries(product)}
+    names = {c.code: c.name for c in hangup.causes(product)}
     causes = Counter(seeded.values_list("hangup_cause_code", flat=True))
     assert set(causes) <= set(names)
     assert names[causes.most_common(1)[0][0]] in ("Normal Hangup", "normal_hangup")
@@ -110,17 +112,17 @@ def test_the_data_has_a_realistic_shape(seeded_each):
 def test_hangup_causes_and_sources_come_from_the_calls_product(made):
     product = made[0]["product"]
     assert {r["product"] for r in made} == {product}
-    table = {e["code"]: e for e in catalogue.entries(product)}
+    table = {c.code: c for c in hangup.causes(product)}
     causes = Counter(r["hangup_cause_code"] for r in made)
     assert set(causes) <= set(table)  # only the product's own codes
     assert len(causes) > 15  # drawn across the catalogue, not a handful
     # Answered calls end with the causes that end answered calls (normal hangups,
     # mid-call failures), unanswered ones with no answer, busy, canceled, rejected…
     for r in made:
-        assert table[r["hangup_cause_code"]]["answered"] is (r["answer_time"] is not None)
+        assert table[r["hangup_cause_code"]].answered is (r["answer_time"] is not None)
         assert (r["bill_duration"] == 0) is (r["answer_time"] is None)
     top = causes.most_common(1)[0][0]
-    assert table[top]["name"] in ("Normal Hangup", "normal_hangup")
+    assert table[top].name in ("Normal Hangup", "normal_hangup")
     sources = Counter(r["hangup_source"] for r in made)
     assert set(sources) <= set(HANGUP_SOURCES_BY_PRODUCT[product])
     by_cause: dict[tuple, set] = {}

@@ -17,7 +17,8 @@ from django.test import Client
 from calls.bulk.imports import call_import
 from calls.bulk.purge import call_purge
 from calls.models import Call
-from calls.store import loading, partitions
+from calls.store import partitions
+from calls.writing import loading
 from tests.api.conftest import basic
 from tests.factories import CallFactory
 

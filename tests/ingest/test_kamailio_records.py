@@ -9,10 +9,10 @@ import pytest
 import time_machine
 
 from accounts.models import Account
-from calls.bulk.record_rules import RecordError
-from calls.bulk.records import parse_records
 from calls.ingest.kamailio import KAMAILIO_NAMESPACE, call_uuid, own, to_record
-from calls.models import VOICE, ZENTRUNK
+from calls.vocabulary.choices import VOICE, ZENTRUNK
+from calls.writing.record_rules import RecordError
+from calls.writing.records import parse_records
 
 # As the reference cfg's http_client posts them (../shared/switches/kamailio/NOTES.md),
 # with the optional from_tag and ended_by our cfg adds.

@@ -14,13 +14,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calls.bulk.imports import FOREIGN_REASON, call_import
+from calls.bulk.imports import call_import
 from calls.ingest import fs_sample
 from calls.ingest.freeswitch import loads
 from calls.ingest.kamailio import call_uuid
 from calls.ingest.service import Outcome, store_documents
 from calls.models import Call
-from calls.store import loading, partitions
+from calls.store import partitions
+from calls.writing import loading
+from calls.writing.writer import FOREIGN_REASON
 from tests.factories import AccountFactory, CallFactory
 from tests.ingest.test_kamailio_records import ANSWERED
 from tests.ingest.test_service import plivo_record

@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from calls.bulk.imports import FOREIGN_REASON
 from calls.ingest import fs_sample
 from calls.ingest.kamailio import call_uuid
+from calls.writing.writer import FOREIGN_REASON
 from tests.ingest.live import Tenant, basic, new_tenant, request
 from tests.ingest.test_batch_live import plivo
 from tests.ingest.test_freeswitch_live import post_cdr

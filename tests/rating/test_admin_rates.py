@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from calls.rating.models import Rate
+from calls.models import Rate
 from tests.admin_users import staff_client
 from tests.factories import AccountFactory
 

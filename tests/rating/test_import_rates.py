@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from calls.rating.models import Rate
+from calls.models import Rate
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calls.rating.increments import IncrementError, amount, billed_seconds, parse_increment
+from calls.vocabulary.increments import IncrementError, amount, billed_seconds, parse_increment
 
 
 def reference_billed(seconds: int, first: int, step: int) -> int:

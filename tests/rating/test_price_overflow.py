@@ -12,8 +12,7 @@ import pytest
 
 from calls.bulk.imports import call_import
 from calls.ingest.service import store_documents
-from calls.models import Call
-from calls.rating.models import Rate
+from calls.models import Call, Rate
 from tests.rating.test_pricing import record
 
 pytestmark = pytest.mark.django_db

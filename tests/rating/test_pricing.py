@@ -10,8 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.bulk.imports import call_import
-from calls.models import Call
-from calls.rating.models import Rate
+from calls.models import Call, Rate
 from calls.rating.pricing import price_rows
 from tests.factories import AccountFactory, SubaccountFactory
 

@@ -8,7 +8,7 @@ from accounts.models import Account
 from calls.broker.consumer import Consumer, Options
 from calls.ingest.service import FORMATS
 from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
-from calls.models import PRODUCTS
+from calls.vocabulary.choices import PRODUCTS
 
 
 class Command(BaseCommand):

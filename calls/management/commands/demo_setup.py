@@ -16,7 +16,8 @@ from accounts.services import (
 )
 from calls.bulk.demo_calls import store_demo_calls
 from calls.bulk.seed import call_seed
-from calls.models import VOICE, ZENTRUNK, Call
+from calls.models import Call
+from calls.vocabulary.choices import VOICE, ZENTRUNK
 from cdrapi.first_run import command_prefix
 
 MAIN_NAME = "Demo main account"

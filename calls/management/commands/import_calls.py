@@ -10,9 +10,9 @@ from accounts.models import Account
 from calls.bulk.imports import ImportSummary, StrictImportError, call_import
 from calls.bulk.progress import progress_bar
 from calls.bulk.readers import read_csv, read_freeswitch_dir, read_jsonl, sniff_format
-from calls.ingest.replay import replay
+from calls.bulk.replay import replay
 from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
-from calls.models import PRODUCTS
+from calls.vocabulary.choices import PRODUCTS
 
 
 class Command(BaseCommand):
@@ -122,7 +122,7 @@ class Command(BaseCommand):
     def replay(
         self, fmt, documents, owner, product, strict, batch_size, verbosity
     ) -> ImportSummary:
-        """Switch CDRs through the live ingestion service (calls/ingest/replay.py)."""
+        """Switch CDRs through the live ingestion service (calls/bulk/replay.py)."""
         started = time.perf_counter()
         try:
             with progress_bar(total=None, verbosity=verbosity, desc="replay") as progress:

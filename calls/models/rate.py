@@ -8,10 +8,8 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account
-
-# calls.models imports this module at its end (so Django sees Rate), after DIRECTIONS.
-from calls.models import DIRECTIONS
-from calls.rating.increments import MAX_INTERVAL, format_increment
+from calls.vocabulary.choices import DIRECTIONS
+from calls.vocabulary.increments import MAX_INTERVAL, format_increment
 
 MAX_PREFIX = 20
 PREFIX_RE = r"^[0-9]*$"

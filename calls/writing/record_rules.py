@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from django.conf import settings
 
-from calls.rating.increments import MAX_INTERVAL
+from calls.vocabulary.increments import MAX_INTERVAL
 
 # The record rules' bounds (README, "What the importer refuses").
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export

@@ -1,4 +1,4 @@
-"""The field parsers of the importer (calls/bulk/records.py): one per kind of value, each
+"""The field parsers of the importer (calls/writing/records.py): one per kind of value, each
 raising RecordError with a reason that names the record's own field.
 
 Liberal in what they accept from real exports (docs/ingest.md, "What a record may say"):
@@ -16,13 +16,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from calls.bulk.record_rules import RecordError, check_moment
-from calls.models import HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT, VOICE, ZENTRUNK
 from calls.query.values import INT32_MAX, parse_int
+from calls.vocabulary.hangup import DEFAULT_SOURCE, HANGUP_SOURCE_ALIASES, HANGUP_SOURCES_BY_PRODUCT
+from calls.writing.record_rules import RecordError, check_moment
 
-# The source of a record that names none: "customer" as before products (Zentrunk),
-# and Voice's own word for not knowing.
-DEFAULT_SOURCE = {ZENTRUNK: "customer", VOICE: "Unknown"}
 CENTS = Decimal("0.00001")  # the store's five decimal places (durations, money)
 _MONEY_LIMIT = Decimal("1e9")
 SMALLINT_MAX = 32767  # PostgreSQL's smallint (the CarrierX `version` column)

@@ -18,25 +18,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 
 from calls.store import keys
-
-DIRECTIONS = ("inbound", "outbound")
-STIR_VERIFICATIONS = ("Verified", "Not Verified", "Not Applicable")
-# Each call is a Voice API call or a SIP-trunking (Zentrunk) call; the two Plivo paths
-# serve one each, with their own hangup catalogues and sources (docs/plivo.md, "Products").
-VOICE, ZENTRUNK = "voice", "zentrunk"
-PRODUCTS = (VOICE, ZENTRUNK)
-HANGUP_SOURCES_BY_PRODUCT = {
-    ZENTRUNK: ("customer", "carrier", "zentrunk"),
-    VOICE: ("Caller", "Callee", "Plivo", "Carrier", "API Request", "Answer XML", "Error",
-            "Unknown"),
-}  # fmt: skip
-VOICE_HANGUP_SOURCES = HANGUP_SOURCES_BY_PRODUCT[VOICE]  # named for the OpenAPI enums
-ZENTRUNK_HANGUP_SOURCES = HANGUP_SOURCES_BY_PRODUCT[ZENTRUNK]
-# Other spellings of a source, as clients and exports write them -> the stored one.
-HANGUP_SOURCE_ALIASES = {VOICE: {"Call recipient": "Callee"}, ZENTRUNK: {}}
-HANGUP_SOURCES = tuple(dict.fromkeys(s for v in HANGUP_SOURCES_BY_PRODUCT.values() for s in v))
-TRANSPORTS = ("udp", "tcp", "tls")
-ATTESTATIONS = ("A", "B", "C")
+from calls.vocabulary.choices import DIRECTIONS, PRODUCTS, STIR_VERIFICATIONS, TRANSPORTS, ZENTRUNK
+from calls.vocabulary.hangup import HANGUP_SOURCES
 
 
 def normalise_number(raw: str) -> str:
@@ -49,24 +32,6 @@ def normalise_number(raw: str) -> str:
     if lowered.startswith(("sip:", "sips:")):
         value = value.split(":", 1)[1].split("@", 1)[0].split(";", 1)[0]
     return value[1:] if value.startswith("+") else value
-
-
-class HangupCause(models.Model):
-    """Plivo's hangup causes, (product, code) -> name, loaded by migrate from fixtures/
-    (calls/store/catalogue.py reads the same file)."""
-
-    product = models.CharField(max_length=8, choices=[(p, p) for p in PRODUCTS])
-    code = models.IntegerField()
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["product", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "code"], name="hangup_cause_product_code")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.product} {self.code} {self.name}"
 
 
 class CallQuerySet(models.QuerySet):
@@ -256,8 +221,3 @@ class Call(models.Model):
         self.from_number_norm = normalise_number(self.from_number)
         self.to_number_norm = normalise_number(self.to_number)
         super().save(*args, **kwargs)
-
-
-# The rate tables live with the code that uses them (calls/rating/); importing the model here
-# is what makes Django see it as part of the calls app.
-from calls.rating.models import Rate  # noqa: E402, F401

@@ -22,9 +22,20 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Account
-from calls.bulk.countries import country_of
-from calls.bulk.hangup_sides import cause_for_sip
-from calls.bulk.record_fields import (
+from calls.models import Call, normalise_number
+from calls.rating.pricing import PRICED
+from calls.vocabulary.choices import (
+    ATTESTATIONS,
+    DIRECTIONS,
+    PRODUCTS,
+    STIR_VERIFICATIONS,
+    TRANSPORTS,
+    VOICE,
+    ZENTRUNK,
+)
+from calls.vocabulary.hangup import cause_for_sip
+from calls.writing.countries import country_of
+from calls.writing.record_fields import (
     CENTS,
     MISSING,
     SMALLINT_MAX,
@@ -40,27 +51,13 @@ from calls.bulk.record_fields import (
     _time,
     _uuid,
 )
-from calls.bulk.record_rules import (
+from calls.writing.record_rules import (
     CARRIERX_NAMES,
     PLIVO_NAMES,
     RecordError,
     check_record,
 )
-from calls.models import (
-    ATTESTATIONS,
-    DIRECTIONS,
-    PRODUCTS,
-    STIR_VERIFICATIONS,
-    TRANSPORTS,
-    VOICE,
-    ZENTRUNK,
-    Call,
-    normalise_number,
-)
 
-# Not a column: True when the record carried its own price, which rating then keeps
-# (calls/rating/pricing.py pops it before the rows are stored).
-PRICED = "_priced"
 _PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
