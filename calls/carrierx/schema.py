@@ -124,8 +124,8 @@ LIST_PARAMETERS = [
        describe("<field> asc|desc (a space or +), default date_stop desc; any field but "
                 "user_data.", rules.ORDER_WITH_KEYSET)),
     _q("filter", FILTER,
-       describe(f"field op value [and field op value ...] (README, Filter language); at most "
-                f"{MAX_CONDITIONS} conditions and {MAX_LENGTH} characters, limits the "
+       describe("field op value [and field op value ...] (docs/carrierx.md, Filter language); "
+                f"at most {MAX_CONDITIONS} conditions and {MAX_LENGTH} characters, limits the "
                 "pattern leaves out.", rules.FILTER_TOO_WIDE, rules.FILTER_BEFORE_RETENTION)),
     _fields_param("include_fields", "Fields to keep (comma-separated)."),
     _fields_param("exclude_fields", "Fields to drop (comma-separated)."),

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         "fields or CarrierX CDR fields, as Voice or SIP-trunking (Zentrunk) calls. Bad records "
         "are reported and skipped; re-importing stores nothing twice. --format freeswitch "
         "replays a directory of mod_json_cdr <uuid>.cdr.json files, --format kamailio a "
-        'file of acc_json lines (README, "Live ingestion").'
+        "file of acc_json lines (docs/ingest.md, docs/kamailio.md)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
