@@ -1,6 +1,6 @@
-"""gunicorn's settings, read from the directory it starts in (README "Production",
-docs/production.md). Every value can be overridden by its environment variable or on the
-command line (`--workers 4` beats GUNICORN_WORKERS beats the formula).
+"""gunicorn's settings, read from the directory it starts in (docs/production.md). Every
+value can be overridden by its environment variable or on the command line (`--workers 4`
+beats GUNICORN_WORKERS beats the formula).
 
 Serve behind nginx (deploy/nginx/cdrapi.conf): gunicorn listens on loopback only.
 
@@ -72,11 +72,11 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
-# --- Metrics in multiprocess mode (README, "Several workers and hosts") ---------------------
+# --- Metrics in multiprocess mode (docs/production.md, "Several workers and hosts") ---
 # With PROMETHEUS_MULTIPROC_DIR set, the metric files of the previous run are removed at
 # start, and a dead worker's are marked so its gauges stop counting.
 def on_starting(server):
-    # First, a bad setting (README, "Configuration") stops the server before any worker
+    # First, a bad setting (docs/configuration.md) stops the server before any worker
     # starts, with one line naming it (cdrapi/startup.py). Checked in a child process: the
     # master imports no application code, so a HUP still loads new code.
     if subprocess.run([sys.executable, "-m", "cdrapi.startup"], check=False).returncode:

@@ -17,7 +17,7 @@ from accounts import secrets as creds
 from accounts.secrets import AUTH_ID_RE
 
 SCOPES = ("calls.read", "calls.manage", "calls.read_descendant", "calls.write")
-WRITE_SCOPE = "calls.write"  # live ingestion (README, "Live ingestion"); grants no reading
+WRITE_SCOPE = "calls.write"  # live ingestion (docs/ingest.md); grants no reading
 
 
 @cache

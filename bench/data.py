@@ -4,7 +4,7 @@ import, purge.
 The table grows in steps (1M, 3M, 10M, optionally 30M) so the same table is measured at
 each size. After each step it is vacuumed: COPY leaves the visibility map unset, and the
 index-only counts (migration 0009) read the heap for every page the map does not mark
-all-visible; in production autovacuum does this (README, "Performance").
+all-visible; in production autovacuum does this (docs/performance.md).
 """
 
 from __future__ import annotations

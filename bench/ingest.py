@@ -1,4 +1,4 @@
-"""The ingest rows of `make bench` (README, "Live ingestion"): how fast switches and
+"""The ingest rows of `make bench` (docs/ingest.md): how fast switches and
 scripts can post calls, and how soon a posted call is listed.
 
     ingest_rows(base_url, (auth_id, calls_write_token)) -> [(label, figure), ...]

@@ -1,4 +1,4 @@
-"""Settings, every value read from the environment (see the README's configuration table).
+"""Settings, every value read from the environment (docs/configuration.md).
 
 SQLite is the default so that one can check out the code and run it; production sets
 DATABASE_URL to PostgreSQL. A development checkout's `.env` (cdrapi/env.py) fills in what
@@ -131,7 +131,7 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------
 # Persistent connections by default: under a sync WSGI server each worker serves one
 # request at a time, so one long-lived connection per worker is the cheapest option
-# (see the README for the measurement against psycopg's pool). DB_POOL=1 switches to it.
+# (docs/configuration.md has the measurement against psycopg's pool). DB_POOL=1 switches to it.
 DATABASE_URL = env_str("DATABASE_URL", DEFAULT_DATABASE_URL)
 # Management commands (manage.py marks their process, and the processes they spawn, with
 # CDRAPI_COMMAND=1; not runserver) run maintenance that legitimately takes longer than an
@@ -203,7 +203,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Calls ------------------------------------------------------------------------------
 # Width of the PostgreSQL range partitions of the call table (days, aligned to Mondays
-# when 7). Chosen by bench/partition_planning.py; see the README.
+# when 7). Chosen by bench/partition_planning.py; see docs/storage.md.
 CALLS_PARTITION_DAYS = env_int("CALLS_PARTITION_DAYS", 7, minimum=1)
 # How far ahead of today migrate/ensure_partitions create partitions.
 CALLS_PARTITIONS_AHEAD_DAYS = env_int("CALLS_PARTITIONS_AHEAD_DAYS", 28, minimum=0)
@@ -244,7 +244,7 @@ PUBLIC_BASE_URL = env_base_url("PUBLIC_BASE_URL")
 # --- Request limits -----------------------------------------------------------------------
 MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 8192, minimum=256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
-# Live ingestion's batch endpoint takes more (README, "Live ingestion"): 413 beyond either.
+# Live ingestion's batch endpoint takes more (docs/ingest.md): 413 beyond either.
 INGEST_BATCH_MAX_BYTES = env_int("INGEST_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_BATCH_MAX_RECORDS = env_int("INGEST_BATCH_MAX_RECORDS", 10_000, minimum=1)
 # A batch's write may outlast the API's statement timeout (a 10,000-row COPY on a busy
@@ -252,7 +252,7 @@ INGEST_BATCH_MAX_RECORDS = env_int("INGEST_BATCH_MAX_RECORDS", 10_000, minimum=1
 # Below gunicorn's worker timeout (30 s): a cut batch is a JSON 503, not a killed worker.
 INGEST_BATCH_STATEMENT_TIMEOUT_MS = env_int("INGEST_BATCH_STATEMENT_TIMEOUT_MS", 20_000, minimum=0)
 
-# --- Client address and rate limits (README, "Security and operations") ------------------
+# --- Client address and rate limits (docs/security.md) ------------------
 # How many proxies in front of us append to X-Forwarded-For; 0: the header is ignored.
 # cdrapi/addresses.py reads it for every address-keyed limit and the access log.
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
@@ -260,12 +260,12 @@ THROTTLE_PLIVO_ACCOUNT = env_rate("THROTTLE_PLIVO_ACCOUNT", "300/5s")  # Plivo's
 THROTTLE_CARRIERX_TOKEN = env_rate("THROTTLE_CARRIERX_TOKEN", "100/1s")
 THROTTLE_ADDRESS = env_rate("THROTTLE_ADDRESS", "600/5s")
 # Failed authentications per (client address, claimed identity), and per address alone
-# (calls/access/throttling.py, FailedAuthLimiter; README, "Security and operations").
+# (calls/access/throttling.py, FailedAuthLimiter; docs/security.md).
 THROTTLE_FAILED_AUTH = env_rate("THROTTLE_FAILED_AUTH", "10/1m")
 THROTTLE_FAILED_AUTH_ADDRESS = env_rate("THROTTLE_FAILED_AUTH_ADDRESS", "100/1m")
 # Seconds a worker trusts a checked credential and its account tree without asking the
 # database again (0: every request asks). Revocation, rotation and deactivation take
-# effect within this time (README, "Performance").
+# effect within this time (docs/performance.md).
 CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 5, minimum=0)
 # Remember per-hour counts of the filters asked for (calls/store/count_memo.py), so a
 # filtered total over 30 days reads remembered hours, not ~1M index entries (PostgreSQL).
@@ -290,7 +290,7 @@ CACHES = {
     }
 }
 
-# --- Metrics (README, "Several workers and hosts") -------------------------------------------
+# --- Metrics (docs/production.md, "Several workers and hosts") ------------------------
 # /metrics answers a bearer METRICS_TOKEN, or a client address in METRICS_ALLOW (addresses
 # or networks, judged by cdrapi/addresses.py); nobody otherwise.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -1,5 +1,5 @@
 """A bad setting stops every entry point at start-up with one line naming it, never a
-traceback (README, "Configuration"): manage.py (check, runserver and every command), the
+traceback (docs/configuration.md): manage.py (check, runserver and every command), the
 WSGI application, and gunicorn's master before it starts any worker (gunicorn.conf.py
 runs `python -m cdrapi.startup`).
 

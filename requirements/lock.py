@@ -1,5 +1,5 @@
-"""Write, or check, the pinned requirements with hashes that installs use (README,
-"Production"): runtime.txt (what a production host installs) and dev.txt (runtime plus the
+"""Write, or check, the pinned requirements with hashes that installs use (docs/production.md,
+"Installing a host"): runtime.txt (what a production host installs) and dev.txt (runtime plus the
 test and lint tools, at the same versions).
 
     python requirements/lock.py            # after a change to pyproject.toml (`make lock`)

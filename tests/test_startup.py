@@ -83,7 +83,7 @@ def test_the_wsgi_application_stops_as_a_worker_that_cannot_boot():
 
 def test_gunicorn_stops_before_any_worker_with_one_line(tmp_path):
     pidfile = tmp_path / "gunicorn.pid"
-    # Started as README "Production" starts it: from the checkout, reading gunicorn.conf.py.
+    # Started as docs/production.md starts it: from the checkout, reading gunicorn.conf.py.
     result = _run([GUNICORN, "cdrapi.wsgi", "--bind", f"127.0.0.1:{free_port()}"],
                   GUNICORN_PIDFILE=str(pidfile))  # fmt: skip
     assert result.returncode == 1

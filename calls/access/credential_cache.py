@@ -6,7 +6,7 @@ header costs none: the key is the header's SHA-256 (the secret itself is never k
 value the account (or token) it authenticated and, once read, the account tree. Only
 good credentials are remembered; a bad one is checked, and counted towards the lockout,
 every time. The price: a revoked or rotated credential, or a deactivated account, keeps
-working on a worker that checked it for up to that many seconds (README, "Performance").
+working on a worker that checked it for up to that many seconds (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Shapes the data like a real voice platform's: a few busy numbers and many rare ones,
 national and international destinations, ~60/40 outbound/inbound, ~30% unanswered,
 heavy-tailed talk times, billing rounded up to the increment, a STIR mix, child legs for
-some calls, and a daily rhythm. Each account carries one product (README, "seed_calls"):
+some calls, and a daily rhythm. Each account carries one product (docs/operations.md, "seed_calls"):
 Voice API calls or SIP-trunking (Zentrunk) calls, ~30% of accounts Voice when mixed.
 A call's hangup cause is drawn from its product's catalogue by weight (answered calls
 from the causes that end answered calls), its source from the sides that end a call with

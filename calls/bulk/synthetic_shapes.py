@@ -1,6 +1,6 @@
 """How the synthetic calls are shaped (calls/bulk/synthetic.py makes them): the traffic
 mix, the number blocks, the quality laws. Split from the generator to keep each module
-readable; the numbers here are what the README's "seed_calls" describes."""
+readable; the numbers here are what docs/operations.md's "seed_calls" describes."""
 
 from __future__ import annotations
 

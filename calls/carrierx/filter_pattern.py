@@ -11,7 +11,7 @@ MAX_CONDITIONS conditions and MAX_LENGTH characters. Counting conditions means r
 the whole grammar 20 times, which Rust's regex crate (jsonschema-rs, schemathesis) refuses
 at its default size limit and compiles ten times slower at schemathesis's; a maxLength
 next to this pattern sends schemathesis's coverage phase looking for a 4,000-character
-match for minutes. README ("API schema and fuzzing") has the numbers.
+match for minutes. docs/schema.md ("Fuzzing") has the numbers.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Live ingestion: switches and scripts post finished calls (README, "Live ingestion")."""
+"""Live ingestion: switches and scripts post finished calls (docs/ingest.md)."""

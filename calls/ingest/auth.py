@@ -1,6 +1,6 @@
 """Write credentials: a bearer token with the calls.write scope, sent as HTTP Basic (user
 = the account's auth id, password = the token: what FreeSWITCH's `cred=user:pass` and
-Kamailio's http_client send) or as `Authorization: Bearer` (README, "Live ingestion").
+Kamailio's http_client send) or as `Authorization: Bearer` (docs/ingest.md).
 
 Read credentials authenticate here (so that a wrong secret still counts towards the
 lockout and a right one is told why it cannot write) but never pass CanWriteCalls. A good

@@ -1,6 +1,6 @@
 """Who ended a FreeSWITCH call, in the product's words: its `sip_hangup_disposition` (and,
-when the switch ended it, the Q.850 cause it names) -> a hangup source (README, "Live
-ingestion"). The cause's code is calls/vocabulary/hangup.py's (`cause_for_q850`).
+when the switch ended it, the Q.850 cause it names) -> a hangup source
+(docs/freeswitch.md). The cause's code is calls/vocabulary/hangup.py's (`cause_for_q850`).
 """
 
 from __future__ import annotations

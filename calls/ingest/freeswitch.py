@@ -1,4 +1,4 @@
-"""FreeSWITCH mod_json_cdr documents -> call records (README, "Live ingestion").
+"""FreeSWITCH mod_json_cdr documents -> call records (docs/ingest.md).
 
 The document is what `switch_ivr_generate_json_cdr` builds (src/switch_ivr.c):
 `channel_data.direction`, `variables` (every channel variable, URL-encoded when

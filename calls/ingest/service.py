@@ -1,4 +1,4 @@
-"""The one way a posted call reaches the store: `store_documents` (README, "Live ingestion").
+"""The one way a posted call reaches the store: `store_documents` (docs/ingest.md).
 
 Every source (the HTTP endpoints, the broker consumer, `import_calls --format freeswitch`)
 turns its documents into records in the field names import_calls reads, then the records
@@ -24,7 +24,7 @@ from cdrapi import metrics
 
 Format = Literal["freeswitch", "kamailio", "calls"]
 FORMATS: tuple[str, ...] = ("freeswitch", "kamailio", "calls")
-# The product of a call whose source says none (README, "Live ingestion").
+# The product of a call whose source says none (docs/ingest.md).
 DEFAULT_PRODUCT = {"freeswitch": VOICE, "kamailio": ZENTRUNK, "calls": ZENTRUNK}
 # Each switch format's parser: `to_record(document, product=...)` gives the call record.
 PARSERS: dict[str, Callable[..., dict]] = {

@@ -1,4 +1,4 @@
-"""Live ingestion's paths (README, "Live ingestion")."""
+"""Live ingestion's paths (docs/ingest.md)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""The live ingestion endpoints (README, "Live ingestion"): POST a switch's CDR or a batch
+"""The live ingestion endpoints (docs/ingest.md): POST a switch's CDR or a batch
 of records; the answer comes after the commit.
 
 Statuses: a single switch document is 201 stored, 200 duplicate (both tell the switch it

@@ -1,4 +1,4 @@
-"""Filtered totals and pages without reading the heap (README, "Performance").
+"""Filtered totals and pages without reading the heap (docs/performance.md).
 
 - The list index (account, end_time DESC, call_uuid DESC) becomes a covering index on
   PostgreSQL: it INCLUDEs the narrow filter columns, so a filtered COUNT over a window, and

@@ -174,7 +174,7 @@ class Call(models.Model):
         indexes = [
             # Every list query: one account (or a few), newest first, ties by uuid. On
             # PostgreSQL it also INCLUDEs the narrow filter columns (migration 0009), so
-            # filtered totals and page keys are index-only scans (README, "Performance").
+            # filtered totals and page keys are index-only scans (docs/performance.md).
             models.Index(
                 "account",
                 models.F("end_time").desc(),

@@ -3,7 +3,7 @@
 OpenAPI 3 describes each parameter alone. Everything a parameter accepts on its own is in
 the schema exactly (calls/query/patterns.py); what is left ties parameters together, or depends
 on the clock or on stored data. Each such rule is written once here: the sentence the
-schema's descriptions and the README give, and the message the server answers with (a
+schema's descriptions and the docs give, and the message the server answers with (a
 template the raising code fills in). The fuzz test accepts a schema-valid request being
 refused only when the answer's message is one of these (tests/api/test_fuzz.py), and
 tests/api/test_rules.py provokes each one and checks the server says exactly that.

@@ -78,7 +78,7 @@ def with_lock_retries(step: Callable[[], T], *, what: str) -> T:
     )
 
 
-# One run at a time of each maintenance command, across every host (README "Production"):
+# One run at a time of each maintenance command, across every host (docs/production.md):
 # a PostgreSQL session-level advisory lock with a fixed key per command. Session-level, so
 # it is held across the command's many transactions and freed by PostgreSQL if the process
 # dies. The keys are fixed forever (an operator may look for them in pg_locks, objid) and

@@ -2,7 +2,7 @@
 
 Why weekly (CALLS_PARTITION_DAYS=7): planning cost grows with the partitions a query
 touches; a 30-day window touches 5-6 weekly partitions but 31 daily ones (see
-bench/partition_planning.py and the README). Partitions are aligned on Mondays UTC
+bench/partition_planning.py and docs/storage.md). Partitions are aligned on Mondays UTC
 (epoch-aligned for other widths) so that every process computes the same bounds.
 
 A DEFAULT partition catches any row whose week has no partition yet (far past, far

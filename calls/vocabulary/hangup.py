@@ -312,8 +312,8 @@ def sources_for(product: str, code: int, *, outbound: bool) -> tuple[str, ...]:
 UNKNOWN_CAUSE = 0  # Voice's "Unknown"; outside Zentrunk's table, which reads it "unknown"
 
 # A SIP final response -> the product's hangup cause (a CarrierX record's `sipcause`, a
-# Kamailio CDR's `sip_code`; README, "Importing"); 200 on Zentrunk is 3010 or 3000 by who
-# hung up (`cause_for_sip`).
+# Kamailio CDR's `sip_code`; docs/operations.md, "import_calls"); 200 on Zentrunk is 3010
+# or 3000 by who hung up (`cause_for_sip`).
 SIP_TO_CAUSE = {
     VOICE: {
         "200": 4000, "404": 3050, "408": 3070, "480": 3000, "486": 3010, "487": 1000,

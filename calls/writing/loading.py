@@ -78,7 +78,7 @@ def _type_oids(columns: tuple[str, ...]) -> list[int]:
 def insert_rows(rows: Sequence[tuple], columns: Sequence[str], *, skip_existing: bool) -> int:
     """Insert rows; return how many were stored.
 
-    A call_uuid is stored once, whatever its end_time (README, "Duplicates"). Without
+    A call_uuid is stored once, whatever its end_time (docs/operations.md, "Duplicates"). Without
     `skip_existing` a call already stored fails the batch (the seed, which makes new
     uuids). With it, a row whose call_uuid is already stored, or came earlier in `rows`,
     is skipped: the first one stored wins.

@@ -226,8 +226,8 @@ def _bool(r: dict, name: str) -> bool:
 
 
 def _source(r: dict, product: str) -> str:
-    """The record's hangup source, which must be one of its product's (README,
-    "Importing"), in any letter case; an alias ("Call recipient") is stored as its
+    """The record's hangup source, which must be one of its product's (docs/operations.md,
+    "import_calls"), in any letter case; an alias ("Call recipient") is stored as its
     canonical name."""
     value = r.get("hangup_source")
     if value in MISSING:

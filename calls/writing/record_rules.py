@@ -13,7 +13,7 @@ from django.conf import settings
 
 from calls.vocabulary.increments import MAX_INTERVAL
 
-# The record rules' bounds (README, "What the importer refuses").
+# The record rules' bounds (docs/ingest.md, "What is refused").
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no real CDR is older; year 1 is a broken export
 FUTURE_SLACK = timedelta(minutes=5)  # clock skew between a switch and us, no more
 TOLERANCE = 1  # seconds: whole-second durations against times cut to any precision

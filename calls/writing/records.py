@@ -1,10 +1,11 @@
 """Turning exported CDRs (Plivo call objects or CarrierX CDR objects) into call rows.
 
-The field-name style is detected per file from the first record: `call_uuid` means
-Plivo, `dr_sid` means CarrierX. Fields only one face has are derived for the other
-(README, "Importing"): e.g. a CarrierX record's `hangup_cause_code` follows from its SIP
-cause, a Plivo record's `duration` from its times. Every record then passes the record
-rules (`check_record`): a call whose times and durations disagree is refused, not stored.
+The field-name style is detected per file from the first record: `call_uuid` means Plivo,
+`dr_sid` means CarrierX. Fields only one face has are derived for the other
+(docs/operations.md, "import_calls"): e.g. a CarrierX record's `hangup_cause_code` follows
+from its SIP cause, a Plivo record's `duration` from its times. Every record then passes
+the record rules (`check_record`): a call whose times and durations disagree is refused,
+not stored.
 
 Each record is a Voice or a SIP-trunking (Zentrunk) call: its `product` key, or the
 importer's `product` for every record, else Zentrunk. Its hangup source must be one of

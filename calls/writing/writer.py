@@ -15,8 +15,8 @@ from calls.writing import loading
 
 # What store_rows did with each row. A row whose call_uuid another account's call holds is
 # FOREIGN: not stored and refused, never a duplicate, so the writer keeps it rather than
-# dropping it as delivered, and is told nothing of the other account or its call (README,
-# "Duplicates").
+# dropping it as delivered, and is told nothing of the other account or its call
+# (docs/operations.md, "Duplicates").
 STORED, DUPLICATE, FOREIGN = "stored", "duplicate", "foreign"
 # The reason a FOREIGN row is refused with: the same words whatever the other call holds.
 FOREIGN_REASON = "another account has a call with this call_uuid; not stored"

@@ -1,4 +1,4 @@
-"""schemathesis hooks for this API, for the suite and for the CLI (README, "Fuzzing"):
+"""schemathesis hooks for this API, for the suite and for the CLI (docs/schema.md, "Fuzzing"):
 
     SCHEMATHESIS_HOOKS=tests.api.fuzz_hooks PYTHONPATH=. .venv/bin/schemathesis run \
       --exclude-checks positive_data_acceptance http://127.0.0.1:8000/api/schema/

@@ -8,7 +8,7 @@ carries another account's call. "Valid input is accepted" has one documented exc
 a schema-valid request may break a rule OpenAPI cannot state (two parameters together,
 the clock, stored data); such a refusal passes only when its message is one of the closed
 list in calls/query/rules.py. That check is tests/api/fuzz_hooks.py's, run in place of
-schemathesis's built-in, as the command line runs it (README, "Fuzzing"). FUZZ_EXAMPLES
+schemathesis's built-in, as the command line runs it (docs/schema.md, "Fuzzing"). FUZZ_EXAMPLES
 scales the run (make fuzz).
 """
 
@@ -127,7 +127,7 @@ def test_a_valid_request_refused_for_a_documented_rule_passes_the_fuzz(world):
 def test_the_readmes_command_line_run_passes_against_a_live_server(
     live_server, main_account, bearer, settings
 ):
-    # The README's command (README, "Fuzzing") with this server's address and token and
+    # The docs' command (docs/schema.md, "Fuzzing") with this server's address and token and
     # a few examples: the hooks load in the CLI's own process, where Django is not set up.
     settings.THROTTLE_FAILED_AUTH = settings.THROTTLE_CARRIERX_TOKEN = "1000000/1s"
     CallFactory(account=main_account)

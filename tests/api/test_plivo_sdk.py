@@ -82,6 +82,6 @@ def test_sdk_exceptions_carry_our_error_text(sdk, recent, main_account):
         sdk.calls.get("00000000-0000-4000-8000-000000000000")
     bad = plivo.RestClient(main_account.auth_id, "x" * 40)
     # get(), not list(): the SDK's list() trips over its own ListResponseObject.__len__
-    # on any 401/404 JSON body (see the README), whatever the server sends.
+    # on any 401/404 JSON body (see docs/plivo.md), whatever the server sends.
     with pytest.raises(exceptions.AuthenticationError, match="Authentication failed"):
         bad.calls.get(str(recent[0].call_uuid))

@@ -64,7 +64,7 @@ def plain(port: int, method: str, path: str, body: bytes | None = None, headers=
 
 
 def host_env(port: int, **overrides: str) -> dict[str, str]:
-    """/etc/cdrapi.env on this host (README, "Production"), against the test database."""
+    """/etc/cdrapi.env on this host (docs/production.md), against the test database."""
     return {
         "DEBUG": "0", "SECRET_KEY": "production-test-secret-" + "k" * 40,
         "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url(),

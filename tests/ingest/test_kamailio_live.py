@@ -2,7 +2,7 @@
 posts each call's acc_json CDR to the live server's /ingest/v1/kamailio with a calls.write
 token. Each call shows through the Plivo API, with its numbers, durations, hangup cause and
 source, within 2 s of its end; CDRs of calls made while the server is down arrive, once
-each, when it is back (README, "Kamailio"). The test waits on what the switch logs and
+each, when it is back (docs/kamailio.md). The test waits on what the switch logs and
 the API lists, never on a pause."""
 
 from __future__ import annotations
