@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import Account
 from calls.broker.consumer import Consumer, Options
 from calls.ingest.service import FORMATS
+from calls.management.broker_options import add_broker_url, add_dead_letter_queue
 from calls.management.refusals import add_max_refused, check_max_refused, exit_if_refused
 from calls.vocabulary.choices import PRODUCTS
 
@@ -19,14 +20,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--url", required=True, help="amqp://user:password@host:5672/vhost (AMQP 0-9-1)"
-        )
+        add_broker_url(parser)
         parser.add_argument("--queue", required=True, help="the queue to read")
         parser.add_argument("--format", required=True, choices=FORMATS, dest="fmt")
-        parser.add_argument(
-            "--dead-letter-queue", default="", metavar="NAME", help="default: <queue>.dead"
-        )
+        add_dead_letter_queue(parser)
         parser.add_argument(
             "--account",
             metavar="AUTH_ID",

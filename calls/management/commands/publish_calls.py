@@ -7,6 +7,7 @@ import pika.exceptions
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.broker.publish import cdr_files, lines, publish
+from calls.management.broker_options import add_broker_url
 
 
 class Command(BaseCommand):
@@ -20,9 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "file", metavar="FILE", help="JSON lines, -, a .cdr.json or a directory"
         )
-        parser.add_argument(
-            "--url", required=True, help="amqp://user:password@host:5672/vhost (AMQP 0-9-1)"
-        )
+        add_broker_url(parser)
         parser.add_argument("--queue", required=True, help="the queue consume_calls reads")
         parser.add_argument(
             "--remove", action="store_true",

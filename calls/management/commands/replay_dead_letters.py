@@ -6,6 +6,7 @@ import pika.exceptions
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.broker.dead_letters import ReplayError, replay
+from calls.management.broker_options import add_broker_url, add_dead_letter_queue
 
 
 class Command(BaseCommand):
@@ -16,13 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--url", required=True, help="amqp://user:password@host:5672/vhost (AMQP 0-9-1)"
-        )
+        add_broker_url(parser)
         parser.add_argument("--queue", required=True, help="the queue consume_calls reads")
-        parser.add_argument(
-            "--dead-letter-queue", default="", metavar="NAME", help="default: <queue>.dead"
-        )
+        add_dead_letter_queue(parser)
         parser.add_argument("--limit", type=int, metavar="N", help="move at most N messages")
         parser.add_argument("--dry-run", action="store_true", help="list them, move nothing")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
