@@ -267,9 +267,21 @@ THROTTLE_FAILED_AUTH_ADDRESS = env_rate("THROTTLE_FAILED_AUTH_ADDRESS", "100/1m"
 # database again (0: every request asks). Revocation, rotation and deactivation take
 # effect within this time (docs/performance.md).
 CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 5, minimum=0)
-# Remember per-hour counts of the filters asked for (calls/store/count_memo.py), so a
+# Remember per-hour counts of the filters asked again (calls/counting/remembered.py), so a
 # filtered total over 30 days reads remembered hours, not ~1M index entries (PostgreSQL).
 COUNT_MEMO = env_bool("COUNT_MEMO", True)
+# The memo rows one calling account's filters may hold (about 200 bytes each, with their
+# share of the indexes: 250,000 is ~50 MB); past it, its least recently asked filters
+# are forgotten to make room.
+COUNT_MEMO_MAX_ROWS = env_int("COUNT_MEMO_MAX_ROWS", 250_000, minimum=0)
+# A number prefix this long or longer is counted through the number indexes, never
+# remembered (a 7-digit prefix over 30 days of the benchmark's big account: ~3 ms).
+COUNT_INDEXED_PREFIX_DIGITS = env_int("COUNT_INDEXED_PREFIX_DIGITS", 6, minimum=1)
+# Expensive counts (a window of more than COUNT_BUDGET_MIN_CALLS calls, counted or being
+# remembered) one calling account may run at once, across workers and hosts; one more is
+# refused with 429 and Retry-After (calls/counting/budget.py; 0: no budget).
+COUNT_BUDGET_SLOTS = env_int("COUNT_BUDGET_SLOTS", 1, minimum=0)
+COUNT_BUDGET_MIN_CALLS = env_int("COUNT_BUDGET_MIN_CALLS", 100_000, minimum=0)
 # Seconds a worker skips looking for stale remembered hours of a filter it just brought
 # up to date (one statement saved per request; hours changed meanwhile are counted live).
 COUNT_MEMO_CHECK_SECONDS = env_int("COUNT_MEMO_CHECK_SECONDS", 5, minimum=0)

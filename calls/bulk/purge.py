@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import connection
 
 from calls.bulk.progress import Progress
+from calls.counting import hourly, remembered
 from calls.models import Call
-from calls.store import count_memo, hour_counts, keys, locks, partitions
+from calls.store import keys, locks, partitions
 
 
 @dataclass
@@ -108,9 +109,11 @@ def purge_steps(
         if not report.dry_run:
             # Nothing is left of the hours before the line: forget them (this also clears
             # what a hand-made DETACH, or a purge before migration 0006, left behind).
-            yield f"trimmed {hour_counts.trim(cutoff)} hour counts"
-            gone = count_memo.trim(cutoff, settings.COUNT_MEMO_UNUSED_DAYS)
-            yield f"trimmed {gone} remembered filter counts"
+            yield f"trimmed {hourly.trim(cutoff)} hour counts"
+            # The remembered counts of those hours, and of filters nobody asks for any
+            # more: bounded statements through the memo's key, each its own step.
+            for gone in remembered.forget_steps(cutoff, settings.COUNT_MEMO_UNUSED_DAYS):
+                yield f"forgot {gone} remembered filter counts"
     else:
         yield from _delete_in_batches(report, Call._meta.db_table, batch_size, progress)
 
@@ -119,7 +122,7 @@ def _detach(part: partitions.Partition, doomed: str) -> None:
     """Detach a partition, rename it for the drop, and forget its hours, atomically."""
     _execute(f'ALTER TABLE {partitions.TABLE} DETACH PARTITION "{part.name}"')
     _execute(f'ALTER TABLE "{part.name}" RENAME TO "{doomed}"')
-    hour_counts.forget(part.start, part.end)
+    hourly.forget(part.start, part.end)
     _execute(keys.forget_sql(f'"{doomed}"'))  # keys go with their calls
 
 

@@ -9,11 +9,70 @@ Adding columns with constant defaults is a catalogue change in PostgreSQL, not a
 
 from django.db import migrations, models
 
-from calls.store import hour_counts
 from calls.vocabulary.hangup import CATALOGUE
 
 SOURCES = ["customer", "carrier", "zentrunk", "Caller", "Callee", "Plivo", "Carrier",
            "API Request", "Answer XML", "Error", "Unknown"]  # fmt: skip
+
+
+# The hourly counts' product key (this migration's own SQL, as it ran).
+PRODUCT_SQL = [
+    """ALTER TABLE calls_hour_count ADD COLUMN IF NOT EXISTS product varchar(8) NOT NULL DEFAULT 'zentrunk'""",
+    "ALTER TABLE calls_hour_count ALTER COLUMN product DROP DEFAULT",
+    "ALTER TABLE calls_hour_count DROP CONSTRAINT IF EXISTS calls_hour_count_pkey",
+    """ALTER TABLE calls_hour_count ADD PRIMARY KEY (account_id, hour, product, call_direction)""",
+    """CREATE OR REPLACE FUNCTION calls_hour_count_add() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN INSERT INTO calls_hour_count AS c (account_id, hour, product, call_direction, calls)
+        SELECT account_id, hour, product, call_direction, sum(n) FROM (SELECT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction, 1 AS n FROM new_rows) d GROUP BY account_id, hour, product, call_direction
+        HAVING sum(n) <> 0 ORDER BY account_id, hour, product, call_direction
+        ON CONFLICT (account_id, hour, product, call_direction) DO UPDATE SET calls = c.calls + EXCLUDED.calls;
+ RETURN NULL; END $$""",
+    """CREATE OR REPLACE FUNCTION calls_hour_count_remove() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN INSERT INTO calls_hour_count AS c (account_id, hour, product, call_direction, calls)
+        SELECT account_id, hour, product, call_direction, sum(n) FROM (SELECT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction, -1 AS n FROM old_rows) d GROUP BY account_id, hour, product, call_direction
+        HAVING sum(n) <> 0 ORDER BY account_id, hour, product, call_direction
+        ON CONFLICT (account_id, hour, product, call_direction) DO UPDATE SET calls = c.calls + EXCLUDED.calls;
+DELETE FROM calls_hour_count c USING (SELECT DISTINCT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction FROM old_rows) g
+        WHERE c.account_id = g.account_id AND c.hour = g.hour AND c.product = g.product AND c.call_direction = g.call_direction AND c.calls = 0;
+ RETURN NULL; END $$""",
+    """CREATE OR REPLACE FUNCTION calls_hour_count_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN INSERT INTO calls_hour_count AS c (account_id, hour, product, call_direction, calls)
+        SELECT account_id, hour, product, call_direction, sum(n) FROM (SELECT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction, 1 AS n FROM new_rows UNION ALL SELECT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction, -1 AS n FROM old_rows) d GROUP BY account_id, hour, product, call_direction
+        HAVING sum(n) <> 0 ORDER BY account_id, hour, product, call_direction
+        ON CONFLICT (account_id, hour, product, call_direction) DO UPDATE SET calls = c.calls + EXCLUDED.calls;
+DELETE FROM calls_hour_count c USING (SELECT DISTINCT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction FROM old_rows) g
+        WHERE c.account_id = g.account_id AND c.hour = g.hour AND c.product = g.product AND c.call_direction = g.call_direction AND c.calls = 0;
+ RETURN NULL; END $$""",
+    """CREATE OR REPLACE FUNCTION calls_hour_count_clear() RETURNS trigger
+        LANGUAGE plpgsql AS $$ BEGIN TRUNCATE calls_hour_count;
+ RETURN NULL; END $$""",
+    r"""CREATE OR REPLACE FUNCTION calls_hour_count_truncated() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+        DECLARE
+            part text := quote_ident(TG_TABLE_SCHEMA) || '.' || quote_ident(TG_TABLE_NAME);
+            bounds text[] := regexp_match(
+                (SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = TG_RELID),
+                'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)');
+        BEGIN
+            IF bounds IS NOT NULL THEN
+                PERFORM calls_hour_count_forget(bounds[1]::timestamptz, bounds[2]::timestamptz);
+            ELSIF (SELECT relispartition FROM pg_class WHERE oid = TG_RELID) THEN
+                EXECUTE replace($q$INSERT INTO calls_hour_count AS c (account_id, hour, product, call_direction, calls)
+        SELECT account_id, hour, product, call_direction, sum(n) FROM (SELECT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction, -1 AS n FROM __part__) d GROUP BY account_id, hour, product, call_direction
+        HAVING sum(n) <> 0 ORDER BY account_id, hour, product, call_direction
+        ON CONFLICT (account_id, hour, product, call_direction) DO UPDATE SET calls = c.calls + EXCLUDED.calls$q$,
+                                '__part__', part);
+                EXECUTE replace($q$DELETE FROM calls_hour_count c USING (SELECT DISTINCT account_id AS account_id, date_trunc('hour', end_time, 'UTC') AS hour, product AS product, call_direction AS call_direction FROM __part__) g
+        WHERE c.account_id = g.account_id AND c.hour = g.hour AND c.product = g.product AND c.call_direction = g.call_direction AND c.calls = 0$q$, '__part__', part);
+                
+            END IF;
+            RETURN NULL;
+        END $$""",
+    """CREATE OR REPLACE FUNCTION calls_hour_count_forget(lo timestamptz, hi timestamptz)
+            RETURNS bigint LANGUAGE sql AS $$
+            WITH gone AS (DELETE FROM calls_hour_count WHERE hour >= lo AND hour < hi RETURNING 1)
+            SELECT count(*) FROM gone $$""",
+]
 
 
 def load_catalogue(apps, schema_editor):
@@ -23,7 +82,7 @@ def load_catalogue(apps, schema_editor):
 
 def counts_by_product(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for sql in hour_counts.PRODUCT_SQL:
+        for sql in PRODUCT_SQL:
             schema_editor.execute(sql)
 
 

@@ -2,7 +2,7 @@
 
 scope (calls/query/scope.py) -> retention (CALLS_RETENTION_DAYS, from the real clock) ->
 conditions (parsed filters) -> window (calls/query/window.py) -> order -> a page, by
-offset or by keyset (one keyset predicate, here) -> an exact total (calls/query/counts.py).
+offset or by keyset (one keyset predicate, here) -> an exact total (calls/counting/).
 Every read runs through cdrapi/replicas.py: on a read replica when one is usable.
 
 The faces parse their parameters into a CallQuery and render its rows; they never build
@@ -17,15 +17,14 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection, connections, router
 from django.db.models import Expression, Q, QuerySet
 
+from calls.counting import planner
 from calls.models import Call
-from calls.query import counts, statements
+from calls.query import statements
 from calls.query.scope import Scope
 from calls.query.window import Bound, Window, retention_line
-from calls.worker_cache import WorkerCache
 from cdrapi import replicas
 
 NEWEST_FIRST = ("-end_time", "-call_uuid")  # call_uuid breaks ties: pages never overlap
@@ -113,23 +112,20 @@ class CallQuery:
         return replicas.read(found.first)
 
     def total(self) -> int:
-        """Exact, and on PostgreSQL without reading the window where it can: from the
-        hourly counts when only the window and their dimensions (product, direction,
-        answered or not) restrict the calls, else from the remembered filter counts
-        (calls/store/count_memo.py); a plain COUNT without a window or elsewhere."""
+        """Exact, and on PostgreSQL without reading the window where it can: the way is
+        the counting planner's (calls/counting/planner.py); a plain COUNT elsewhere."""
         if connection.vendor != "postgresql":
             return replicas.read(self.queryset.count)
-        self._remember()
+        plan = self._plan
+        with plan.slot(self.scope.tenant):
+            sql, params = plan.statement()
 
-        def run() -> int:
-            sql, params = self._total_sql()
-            with connections[router.db_for_read(Call)].cursor() as cur:
-                cur.execute(sql, params)
-                return int(cur.fetchone()[0])
+            def run() -> int:
+                with connections[router.db_for_read(Call)].cursor() as cur:
+                    cur.execute(sql, params)
+                    return int(cur.fetchone()[0])
 
-        total = replicas.read(run)
-        self._note_total(total)
-        return total
+            return replicas.read(run)
 
     def offset_page_and_total(self, *, offset: int, limit: int) -> tuple[Page, int]:
         """`offset_page` (newest first) and `total`, in one round trip on PostgreSQL: the
@@ -137,7 +133,6 @@ class CallQuery:
         is as exact as alone; an empty page still carries it)."""
         if connection.vendor != "postgresql":
             return self.offset_page(offset=offset, limit=limit), self.total()
-        self._remember()
         window = self.window and (self.window.lower.strict, self.window.upper.strict)
         shape = (self.queryset.query.values_select, tuple(self.scope.account_ids), window,
                  tuple((c, type(c.value)) for c in self.conditions), offset, limit)  # fmt: skip
@@ -163,7 +158,6 @@ class CallQuery:
             page_sql, page_params, converters = statements.compiled(
                 (alias, *shape, outline), times, compile_page
             )
-            total_sql, total_params = self._total_sql()
             with connections[alias].cursor() as cur:
                 # The page is read only when the total reaches it (LIMIT 0 reads nothing):
                 # a filter that matches nothing must not walk the whole window for a page.
@@ -182,15 +176,18 @@ class CallQuery:
                 rows = [tuple(r) for r in page_compiler().apply_converters(rows, converters)]
             return rows, total
 
-        rows, total = replicas.read(run)
-        self._note_total(total)
+        plan = self._plan
+        with plan.slot(self.scope.tenant):
+            total_sql, total_params = plan.statement()
+            rows, total = replicas.read(run)
         return Page(rows[:limit], len(rows) > limit), total
 
     @cached_property
     def _counted_window(self) -> Window | None:
         """The window cut at the retention line (the count tables know no retention), or
-        None when it lies wholly before it (nothing to count). Once per query: the
-        memory brought up to date and the total read cover the same hours."""
+        None when it lies wholly before it (nothing to count)."""
+        if self.window is None:
+            return None
         line = retention_line()
         window = self.window
         if window.lower.at < line:
@@ -198,68 +195,23 @@ class CallQuery:
         return None if window.upper.at < line else window
 
     @cached_property
-    def _conditions_filter(self) -> counts.Filter | None:
-        return _filter(self.conditions)
+    def _plan(self) -> planner.Plan:
+        """How the total is counted, decided once per query (PostgreSQL)."""
+        conditioned = Call.objects.all()
+        for number, condition in enumerate(self.conditions):
+            conditioned = condition.apply(conditioned, number)
+        return planner.plan(
+            tenant=self.scope.tenant,
+            account_ids=self.scope.account_ids,
+            window=self.window,
+            counted_window=self._counted_window,
+            conditions=self.conditions,
+            conditioned=conditioned.using(router.db_for_read(Call)),
+            plain_count=self._count_sql,
+        )
 
-    @cached_property
-    def _indexed_equality(self) -> bool:
-        """Whether an equality with an index of its own (a parent call) restricts it."""
-        return any(c.field in _INDEXED and c.lookup == "exact" and not c.negate
-                   for c in self.conditions)  # fmt: skip
-
-    @cached_property
-    def _remembered_filter(self) -> counts.Filter | None:
-        """The conditions as a Filter, when the remembered counts are to answer the total:
-        a window, conditions the hourly counts cannot answer, on the call's own columns."""
-        if (self.window is None or not counts.memo_enabled()
-                or _countable(self.conditions) is not None):  # fmt: skip
-            return None
-        flt = self._conditions_filter
-        if flt is not None and self._indexed_and_few(flt):
-            return None
-        return flt
-
-    def _indexed_and_few(self, flt: counts.Filter) -> bool:
-        """Whether an indexed equality last matched so few calls that counting them
-        through its index beats reading the window's remembered hours (about 8 calls per
-        account and hour, measured)."""
-        if not self._indexed_equality:
-            return False
-        known = _indexed_totals.get((flt.key, tuple(self.scope.account_ids)))
-        if known is None:
-            return False
-        hours = (self.window.upper.at - self.window.lower.at).total_seconds() / 3600
-        return known < FEW_PER_ACCOUNT_HOUR * hours * len(self.scope.account_ids)
-
-    def _note_total(self, total: int) -> None:
-        """Remember an indexed equality's total for `_indexed_and_few` (per worker)."""
-        if self.window is None or not self._indexed_equality:
-            return
-        flt = self._conditions_filter
-        if flt is not None:
-            _indexed_totals.put((flt.key, tuple(self.scope.account_ids)), total)
-
-    def _remember(self) -> None:
-        flt = self._remembered_filter
-        window = self._counted_window if flt is not None else None
-        if window is not None:
-            counts.remember_safely(self.scope.account_ids, window, flt)
-
-    def _total_sql(self) -> tuple[str, list]:
-        """The statement giving the exact total (PostgreSQL): the hourly counts or the
-        remembered counts where they can answer, else a COUNT of the filtered calls."""
-        equal = _countable(self.conditions)
-        if self.window is not None and equal is not None and counts.enabled():
-            window = self._counted_window
-            if window is None:
-                return "SELECT 0", []
-            return counts.window_total_sql(self.scope.account_ids, window, equal)
-        flt = self._remembered_filter
-        if flt is not None:
-            window = self._counted_window
-            if window is None:
-                return "SELECT 0", []
-            return counts.remembered_total_sql(self.scope.account_ids, window, flt)
+    def _count_sql(self) -> tuple[str, list]:
+        """A plain COUNT of the filtered calls."""
         keys = self.queryset.order_by().values_list("call_uuid")
         # elide_empty=False, here and for the page: a condition Django knows matches
         # nothing (an integer past its column's range, `version eq 70000` on a smallint)
@@ -299,55 +251,3 @@ _OLDEST_FIRST = ("end_time", "call_uuid")
 
 def _visible(scope: Scope) -> QuerySet:
     return Call.objects.visible_to(scope.account_ids).retained(retention_line())
-
-
-# Conditions on the answered dimension (bill_duration) that say "answered" (talk time
-# billed) or "not answered".
-_ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
-             ("lt", 1): False}  # fmt: skip
-
-
-# Equalities with an index of their own (migration 0009): counted through it when few.
-# Only the parent call: the cause index holds no other filter column, so a cause with
-# another filter read the heap (direction + a cause over 30 days on 30M rows: 579 ms
-# through the cause index, 16 ms remembered), and a rare cause alone gained ~2 ms.
-_INDEXED = {"parent_call_uuid"}
-# Below this many matches per account and hour of the window, counting through that
-# index (~0.3 us a call) beats reading the remembered hours (~2.3 us an account-hour).
-FEW_PER_ACCOUNT_HOUR = 8
-# (filter key, accounts) -> the last total of a filter with such an equality, per worker.
-_indexed_totals: WorkerCache[tuple, int] = WorkerCache(10_000)
-
-
-def _filter(conditions: tuple[Condition, ...]) -> counts.Filter | None:
-    """The conditions as SQL on calls_call's own columns (None if they need a join or
-    match nothing or everything: the plain COUNT answers those)."""
-    queryset = Call.objects.all()
-    for number, condition in enumerate(conditions):
-        queryset = condition.apply(queryset, number)
-    query = queryset.query
-    if len(query.alias_map) != 1:
-        return None
-    compiler = query.get_compiler(using=router.db_for_read(Call))
-    try:
-        where, params = compiler.compile(query.where)
-    except (EmptyResultSet, FullResultSet):
-        return None
-    return counts.Filter(where, tuple(params)) if where else None
-
-
-def _countable(conditions: tuple[Condition, ...]) -> dict[str, object] | None:
-    """The conditions as {dimension: value} if the hourly counts can answer them all."""
-    equal: dict[str, object] = {}
-    for c in conditions:
-        if c.negate or c.expression is not None or c.dimension not in counts.DIMENSIONS:
-            return None
-        if c.dimension == "answered" and (c.lookup, c.value) in _ANSWERED:
-            field, value = "answered", _ANSWERED[c.lookup, c.value]
-        elif c.dimension != "answered" and c.lookup == "exact":
-            field, value = c.dimension, c.value
-        else:
-            return None
-        if equal.setdefault(field, value) != value:
-            return None  # two different values: leave the nothing-matches case to COUNT
-    return equal

@@ -21,11 +21,13 @@ ACCOUNT_NOT_FOUND = "No account with that auth id is visible to these credential
 
 @dataclass(frozen=True)
 class Scope:
-    """The readable accounts, and the account the request is about (whose time zone and
-    partner id the answer is written in)."""
+    """The readable accounts, the account the request is about (whose time zone and
+    partner id the answer is written in), and the tenant: the calling account, whose
+    counting budget and remembered counts the request uses (calls/counting/)."""
 
     nodes: tuple[AccountNode, ...]
     root: AccountNode
+    tenant: int
 
     @property
     def account_ids(self) -> list[int]:
@@ -42,7 +44,7 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
         raise NotFound(ACCOUNT_NOT_FOUND, "auth_id")
     nodes = nodes_below(tree, path.id)
     if subaccount is None:
-        return Scope(tuple(nodes), path)
+        return Scope(tuple(nodes), path, caller.pk)
     if not SUBACCOUNT_ID.fullmatch(subaccount):
         raise QueryError(
             f"Invalid subaccount: expected SA followed by 18 letters or digits, got "
@@ -54,7 +56,7 @@ def for_path_account(caller: Account, auth_id: str, subaccount: str | None = Non
     node = next((n for n in nodes if n.auth_id == subaccount), None)
     if node is None:
         raise NotFound("No subaccount with that auth id belongs to this account.", "subaccount")
-    return Scope(tuple(nodes_below(nodes, node.id)), path)
+    return Scope(tuple(nodes_below(nodes, node.id)), path, caller.pk)
 
 
 def for_token(account: Account, *, descendants: bool) -> Scope:
@@ -63,8 +65,8 @@ def for_token(account: Account, *, descendants: bool) -> Scope:
     node = AccountNode(account.pk, account.auth_id, account.parent_id, account.timezone,
                        str(account.partner_sid))  # fmt: skip
     if descendants:
-        return Scope(tuple(subtree_of(account)), node)
-    return Scope((node,), node)
+        return Scope(tuple(subtree_of(account)), node, account.pk)
+    return Scope((node,), node, account.pk)
 
 
 def subtree_of(account: Account) -> list[AccountNode]:

@@ -31,13 +31,13 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from calls.store import hour_counts as counts
 from calls.store import locks
 
 TABLE = "calls_call"
 DEFAULT_PARTITION = f"{TABLE}_default"
 _EPOCH_MONDAY = date(1970, 1, 5)
 _LOCK_KEY = 0x43445250  # advisory lock: one partition writer at a time ("CDRP")
+_ON_DEFAULT = re.compile(rf' ON (?:\S+\.)?"?{DEFAULT_PARTITION}"? ')
 _BOUND_RE = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 # Storage parameters of every partition (a partitioned parent takes none). PostgreSQL's
 # insert-driven autovacuum waits for 1000 + 20% of a table's rows: millions of unmarked
@@ -151,7 +151,7 @@ def _create(lo: datetime, hi: datetime) -> Partition:
             f'CREATE TABLE "{name}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
             f"INCLUDING STORAGE) WITH ({_WITH})"
         )
-        counts.guard_partition(name)  # before rows move in, so that they are counted
+        _copy_triggers(cur, name)  # before rows move in, so that they are counted
         # Rows that arrived before this partition existed sit in the default partition.
         cur.execute(
             f'WITH moved AS (DELETE FROM "{DEFAULT_PARTITION}" '
@@ -165,6 +165,21 @@ def _create(lo: datetime, hi: datetime) -> Partition:
             f"FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')"
         )
     return Partition(start=lo, end=hi, name=name)
+
+
+def _copy_triggers(cur, name: str) -> None:
+    """Give a new partition the statement triggers every partition carries (the hourly
+    counts', calls/counting/hourly.py), copied from the default partition: statement
+    triggers on the partitioned table do not fire for statements naming a partition.
+    Row triggers are the parent's, cloned by ATTACH."""
+    cur.execute(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass "
+        "AND NOT tgisinternal AND tgparentid = 0 ORDER BY tgname",
+        [DEFAULT_PARTITION],
+    )
+    for (definition,) in cur.fetchall():
+        # CREATE TRIGGER name <timing> <events> ON public.calls_call_default ...
+        cur.execute(_ON_DEFAULT.sub(f' ON "{name}" ', definition, count=1))
 
 
 def ensure_ahead(now: datetime | None = None, ahead_days: int | None = None) -> list[Partition]:

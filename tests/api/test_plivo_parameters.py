@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from calls.counting import hourly as counts
 from calls.plivo import parameters
-from calls.query import counts
 from calls.query import filter_fields as kinds
 from calls.vocabulary.choices import PRODUCTS, VOICE
 

@@ -4,8 +4,8 @@ from collections import Counter
 
 from django.db import connection
 
+from calls.counting import hourly as counts
 from calls.models import Call
-from calls.store import hour_counts as counts
 
 
 def counted() -> dict:

@@ -1,6 +1,6 @@
 """Remembered filter counts (PostgreSQL): a total from them equals a plain COUNT of the
 same query, before and after every kind of write, and the remembered hours are what it
-reads (calls/store/count_memo.py)."""
+reads (calls/counting/remembered.py)."""
 
 import random
 from datetime import timedelta
@@ -12,12 +12,11 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from calls.bulk.purge import call_purge
+from calls.counting import planner, remembered
 from calls.models import Call
-from calls.query import core, counts
 from calls.query.core import CallQuery, Condition
 from calls.query.scope import for_path_account
 from calls.query.window import Bound, Window
-from calls.store import count_memo
 from tests.calls.conftest import NOW
 from tests.calls.test_counts import WRITES, _some, _sql
 from tests.factories import CallFactory
@@ -37,11 +36,9 @@ HOUR = timedelta(hours=1)
 @pytest.fixture(autouse=True)
 def _fresh_worker():
     """Each test starts as a new worker would: nothing known of any filter."""
-    core._indexed_totals.clear()
-    counts._checked.clear()
+    remembered.checked.clear()
     yield
-    core._indexed_totals.clear()
-    counts._checked.clear()
+    remembered.checked.clear()
 
 
 WINDOWS = [  # 29 days to now; whole hours only; strict bounds on hours; under an hour
@@ -61,16 +58,27 @@ def _query(account, conditions, window) -> CallQuery:
 
 
 def _assert_exact(account) -> None:
+    """Each filter and window asked twice: the first ask counted, the second remembered
+    (or read from what was remembered before)."""
     for conditions in FILTERS:
         for window in WINDOWS:
-            query = _query(account, conditions, window)
-            assert query.total() == query.queryset.count(), (conditions, window)
+            for _ in range(2):
+                query = _query(account, conditions, window)
+                assert query.total() == query.queryset.count(), (conditions, window)
 
 
 def _remembered() -> int:
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {count_memo.MEMO}")
+        cur.execute(f"SELECT count(*) FROM {remembered.MEMO}")
         return cur.fetchone()[0]
+
+
+def _key(account, conditions):
+    """The key the planner keeps these conditions' counts by, for this calling account."""
+    conditioned = Call.objects.all()
+    for number, condition in enumerate(conditions):
+        conditioned = condition.apply(conditioned, number)
+    return planner._filter(conditioned, account.pk).key
 
 
 def update_a_filter_column(rng, main, sub):  # not in the hourly counts' key: same totals
@@ -120,29 +128,38 @@ def test_the_total_reads_the_remembered_hours(spread):
     until a call written to that hour makes the memory stale."""
     main, _ = spread
     conditions, window = FILTERS[3], WINDOWS[0]
-    exact = _query(main, conditions, window).total()
+    _query(main, conditions, window).total()  # the first ask: counted
+    exact = _query(main, conditions, window).total()  # the second: remembered
     with connection.cursor() as cur:
-        cur.execute(f"SELECT hour FROM {count_memo.MEMO} WHERE account_id = %s LIMIT 1", [main.pk])
+        cur.execute(f"SELECT hour FROM {remembered.MEMO} WHERE account_id = %s LIMIT 1",
+                    [main.pk])  # fmt: skip
         (hour,) = cur.fetchone()
-        cur.execute(f"UPDATE {count_memo.MEMO} SET calls = calls + 1000 WHERE hour = %s "
+        cur.execute(f"UPDATE {remembered.MEMO} SET calls = calls + 1000 WHERE hour = %s "
                     "AND account_id = %s", [hour, main.pk])  # fmt: skip
     assert _query(main, conditions, window).total() == exact + 1000
     CallFactory(account=main, end_time=hour + timedelta(minutes=1), bill_duration=100)  # no match
     assert _query(main, conditions, window).total() == exact
 
 
-def test_a_first_total_is_remembered_in_steps_and_then_read_without_counting(spread, monkeypatch):
+def test_a_first_ask_is_counted_and_the_second_remembered_in_steps(spread, monkeypatch):
     main, _ = spread
-    monkeypatch.setattr(counts, "REMEMBER_BATCH_CALLS", 50)
+    monkeypatch.setattr(remembered, "REMEMBER_BATCH_CALLS", 50)
     query = _query(main, FILTERS[1], WINDOWS[0])
     with CaptureQueriesContext(connection) as first:
         total = query.total()
-    steps = [q for q in first.captured_queries if q["sql"].startswith("INSERT INTO calls_count")]
-    assert len(steps) > 3  # 600 calls over 29 days, at least 50 calls a step
     assert total == query.queryset.count()
+    assert not [q for q in first.captured_queries if remembered.MEMO in q["sql"]]
+    assert _remembered() == 0  # a filter asked once costs no memo row
+    query = _query(main, FILTERS[1], WINDOWS[0])
+    with CaptureQueriesContext(connection) as second:
+        assert query.total() == total
+    steps = [q for q in second.captured_queries
+             if q["sql"].startswith(f"INSERT INTO {remembered.MEMO}")]  # fmt: skip
+    assert len(steps) > 3  # 600 calls over 29 days, at least 50 calls a step
     with CaptureQueriesContext(connection) as again:
         assert _query(main, FILTERS[1], WINDOWS[0]).total() == total
-    assert not [q for q in again.captured_queries if q["sql"].startswith("INSERT")]
+    assert not [q for q in again.captured_queries
+                if q["sql"].startswith(f"INSERT INTO {remembered.MEMO} ")]  # fmt: skip
 
 
 def test_without_count_memo_nothing_is_remembered(spread):
@@ -158,7 +175,7 @@ def test_purge_and_repair_forget_what_they_must(spread):
     line = NOW - timedelta(days=10)
     call_purge(now=line + timedelta(days=90), batch_size=1000)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {count_memo.MEMO} WHERE hour < %s",
+        cur.execute(f"SELECT count(*) FROM {remembered.MEMO} WHERE hour < %s",
                     [line.replace(minute=0, second=0, microsecond=0)])  # fmt: skip
         assert cur.fetchone()[0] == 0
     _assert_exact(main)
@@ -171,7 +188,8 @@ def test_purge_and_repair_forget_what_they_must(spread):
 def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
     main, sub = spread
     with override_settings(COUNT_MEMO_CHECK_SECONDS=60):
-        _query(main, FILTERS[1], WINDOWS[0]).total()
+        _query(main, FILTERS[1], WINDOWS[0]).total()  # counted
+        _query(main, FILTERS[1], WINDOWS[0]).total()  # remembered
         query = _query(main, FILTERS[1], WINDOWS[0])
         with CaptureQueriesContext(connection) as ctx:
             assert query.total() == query.queryset.count()
@@ -184,31 +202,49 @@ def test_a_worker_skips_the_stale_check_for_a_while_and_stays_exact(spread):
 def test_purge_forgets_the_filters_nobody_asked_for_lately(spread):
     main, _ = spread
     _assert_exact(main)
-    stale, kept = (_query(main, c, WINDOWS[0])._remembered_filter.key for c in FILTERS[2:4])
-    _sql(f"UPDATE {count_memo.USE} SET used = current_date - 8 WHERE filter_key = %s", [stale])
+    stale, kept = (_key(main, c) for c in FILTERS[2:4])
+    _sql(f"UPDATE {remembered.FILTERS} SET used = now() - interval '8 days' "
+         "WHERE filter_key = %s", [stale])  # fmt: skip
     call_purge(batch_size=1000)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT filter_key, count(*) FROM {count_memo.MEMO} GROUP BY 1")
+        cur.execute(f"SELECT filter_key, count(*) FROM {remembered.MEMO} GROUP BY 1")
         left = dict(cur.fetchall())
+        cur.execute(f"SELECT filter_key FROM {remembered.FILTERS}")
+        known = {key for (key,) in cur.fetchall()}
     assert stale not in left and left[kept] > 0
-    _assert_exact(main)  # asked again: remembered again, still exact
-    with connection.cursor() as cur:  # today is the database's: NOW was read at import
-        cur.execute(f"SELECT used = current_date FROM {count_memo.USE} WHERE filter_key = %s",
-                    [stale])  # fmt: skip
-        assert cur.fetchone()[0] is True
+    assert stale not in known and kept in known
+    _assert_exact(main)  # asked again: counted, remembered again, still exact
+    assert stale in _keys_remembered()
 
 
-def test_a_rare_indexed_equality_is_counted_through_its_index_once_known(spread, monkeypatch):
-    """A parent call's legs, few last time, are counted through the parent index (its
-    legs alone), not from the window's remembered hours; many would stay remembered."""
+def _keys_remembered() -> set:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT filter_key FROM {remembered.MEMO}")
+        return {key for (key,) in cur.fetchall()}
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        (Condition("parent_call_uuid", "exact", None),),
+        (Condition("to_number_norm", "startswith", "14155551234"),),
+        (Condition("from_number_norm", "startswith", "141555"),),
+    ],
+    ids=["parent call", "a whole number", "a 6-digit prefix"],
+)
+def test_what_an_index_narrows_is_counted_through_it_and_never_remembered(spread, conditions):
+    """A parent call's legs, a number, a long prefix: a plain COUNT reads only what
+    matches, so they cost no memo row, however often asked."""
     main, _ = spread
-    parent = CallFactory(account=main, end_time=NOW - timedelta(days=2))
-    CallFactory(account=main, end_time=NOW - timedelta(days=2), parent_call_uuid=parent.call_uuid)
-    legs = (Condition("parent_call_uuid", "exact", parent.call_uuid),)
-    for few_per_hour, remembered in ((8, False), (0, True)):  # 0: nothing counts as few
-        monkeypatch.setattr(core, "FEW_PER_ACCOUNT_HOUR", few_per_hour)
-        _query(main, legs, WINDOWS[0]).total()  # what it matches is known from here on
-        query = _query(main, legs, WINDOWS[0])
+    parent = CallFactory(account=main, end_time=NOW - timedelta(days=2),
+                         from_number="+14155559999", to_number="+14155551234")  # fmt: skip
+    CallFactory(account=main, end_time=NOW - timedelta(days=2), parent_call_uuid=parent.call_uuid,
+                from_number="+14155550000", to_number="+14155551234")  # fmt: skip
+    if conditions[0].field == "parent_call_uuid":
+        conditions = (Condition("parent_call_uuid", "exact", parent.call_uuid),)
+    for _ in range(3):
+        query = _query(main, conditions, WINDOWS[0])
         with CaptureQueriesContext(connection) as ctx:
-            assert query.total() == query.queryset.count() == 1
-        assert any(count_memo.MEMO in q["sql"] for q in ctx.captured_queries) is remembered
+            assert query.total() == query.queryset.count() >= 1
+        assert not [q for q in ctx.captured_queries if "calls_count_" in q["sql"]]
+    assert _remembered() == 0

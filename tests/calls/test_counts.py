@@ -15,8 +15,8 @@ from django.test import Client
 
 from calls.bulk.imports import call_import
 from calls.bulk.seed import call_seed
+from calls.counting import hourly as counts
 from calls.models import Call
-from calls.query import counts
 from calls.query.window import Bound, Window
 from calls.store import partitions
 from tests.calls import hour_counts, sessions

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from calls.bulk.purge import PurgeReport, _cutoff, call_purge, purge_steps
+from calls.counting import hourly as counts
 from calls.models import Call
-from calls.query import counts
 from calls.store import locks, partitions
 from tests.calls import hour_counts, sessions
 from tests.factories import CallFactory

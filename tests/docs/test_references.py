@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from calls.store import hour_counts
+from calls.counting import hourly
 from tests.docs.examples import DOCUMENTS, ROOT
 
 README = ROOT / "README.md"
@@ -378,7 +378,7 @@ def test_the_storage_page_lists_the_call_tables_indexes():
 
 
 def test_the_docs_give_the_hourly_counts_key_as_the_table_has_it():
-    key = f"({hour_counts.KEY})"
+    key = f"({hourly.KEY})"
     assert key in (DOCS / "storage.md").read_text()
     assert key in (DOCS / "production.md").read_text()  # Citus' co-location
 

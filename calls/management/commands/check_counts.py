@@ -4,8 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from calls.bulk import count_check
-from calls.query import counts
+from calls.counting import check, hourly
 
 SHOWN = 100  # differences printed one per line; the rest are summed up
 
@@ -14,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Compare the hourly call counts (PostgreSQL) with live counts per account, hour and "
         "direction over the last N days; print the differences and exit non-zero if there "
-        "are any, or fix them with --repair (a day at a time)."
+        "are any, or fix them with --repair (a day at a time). With --memo, re-count a "
+        "sample of the remembered filter counts instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,15 +26,32 @@ class Command(BaseCommand):
             help="how far back to check (default %(default)s: the retention window)",
         )
         parser.add_argument("--repair", action="store_true", help="fix what differs")
+        parser.add_argument(
+            "--memo",
+            type=int,
+            nargs="?",
+            const=1000,
+            default=None,
+            metavar="N",
+            help="re-count N remembered filter counts drawn at random (default 1000) instead "
+            "of the hourly counts; with --repair, forget the filters that differ",
+        )
 
-    def handle(self, *args, days: int, repair: bool, verbosity: int, **opts) -> None:
+    def handle(
+        self, *args, days: int, repair: bool, memo: int | None, verbosity: int, **opts
+    ) -> None:
         if days < 1:
             raise CommandError("--days must be positive.")
-        if not counts.enabled():
+        if memo is not None and memo < 1:
+            raise CommandError("--memo must be positive.")
+        if not hourly.enabled():
             self.stdout.write("Not PostgreSQL: totals are live counts; nothing to check.")
             return
+        if memo is not None:
+            self._check_memo(memo, repair, verbosity)
+            return
         since = datetime.now(UTC) - timedelta(days=days)
-        found = list(count_check.check(since=since, repair=repair))
+        found = list(check.check(since=since, repair=repair))
         auth_ids = dict(
             Account.objects.filter(pk__in={d.account_id for d in found[:SHOWN]}).values_list(
                 "pk", "auth_id"
@@ -57,3 +74,18 @@ class Command(BaseCommand):
             raise CommandError(f"{summary}; run check_counts --repair to fix them.")
         if found or verbosity:  # -v 0 prints nothing when all is well (cron mails output)
             self.stdout.write(f"{summary}{'; repaired' if found else ''}.")
+
+    def _check_memo(self, sample: int, repair: bool, verbosity: int) -> None:
+        checked, found = check.check_memo(sample=sample, repair=repair)
+        for d in found[:SHOWN]:
+            self.stdout.write(
+                f"filter {d.filter_key} account #{d.account_id} {d.hour:%Y-%m-%d %H}:00 UTC: "
+                f"remembered {d.remembered}, live {d.live} ({d.sql})"
+            )
+        if len(found) > SHOWN:
+            self.stdout.write(f"... and {len(found) - SHOWN} more")
+        summary = f"{len(found)} of {checked} remembered filter count(s) differ"
+        if found and not repair:
+            raise CommandError(f"{summary}; run check_counts --memo --repair to forget them.")
+        if found or verbosity:
+            self.stdout.write(f"{summary}{'; forgotten' if found else ''}.")

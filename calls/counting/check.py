@@ -1,17 +1,19 @@
 """check_counts: compare the hourly counts with live counts a day at a time, and repair
-the differences in short transactions (calls/store/hour_counts.py says why they can
-arise at all)."""
+the differences in short transactions (hourly.py says why they can arise at all); with
+--memo, re-count a sample of the remembered filter counts (remembered.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 from django.db import connection, transaction
 
-from calls.store import count_memo
-from calls.store.hour_counts import ANSWERED_OF, DAY, HOUR_OF, KEY, TABLE
+from calls.counting import remembered
+from calls.counting.hourly import ANSWERED_OF, KEY, TABLE
+from calls.counting.hours import DAY, HOUR_OF, floor_hour
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Difference:
 def _batches(since: datetime, now: datetime) -> Iterator[tuple[datetime, datetime | None]]:
     """[lo, hi) ranges of at most a UTC day from the hour of `since`; the last one is
     open-ended (calls dated in the future are counted too)."""
-    lo = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    lo = floor_hour(since)
     end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + DAY
     while lo < end:
         hi = min(lo.replace(hour=0) + DAY, end)
@@ -95,7 +97,7 @@ def check(
     """Compare the count table with live counts from `since` on, a day at a time; yield
     each difference. With `repair`, each day's differences are fixed in that day's own
     short transaction (never one long lock over the whole table), and every remembered
-    filter count is forgotten (calls/store/count_memo.py)."""
+    filter count is forgotten (remembered.py)."""
     repaired = False
     for lo, hi in _batches(since, now or datetime.now(UTC)):
         with transaction.atomic():
@@ -105,4 +107,57 @@ def check(
                 repaired = True
         yield from found
     if repaired:  # what drifted may have changed calls unseen: remembered counts too
-        count_memo.clear()
+        remembered.clear()
+
+
+@dataclass(frozen=True)
+class MemoDifference:
+    filter_key: UUID
+    account_id: int
+    hour: datetime
+    remembered: int  # the count a total would read
+    live: int  # the filter's calls in that hour now
+    sql: str  # the filter
+
+
+def check_memo(*, sample: int, repair: bool = False) -> tuple[int, list[MemoDifference]]:
+    """Re-count `sample` remembered rows, drawn at random among those a total would read
+    (their hour's signature unchanged); return how many were checked and those that
+    differ. With `repair`, the filters that differ are forgotten (asked again, they are
+    counted again). Each row is read with its live count in one statement: one snapshot."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT m.filter_key, m.account_id, m.hour, m.calls, f.sql
+            FROM {remembered.MEMO} m JOIN {remembered.FILTERS} f USING (filter_key)
+            WHERE m.total = (SELECT coalesce(sum(c.calls), 0) FROM {TABLE} c
+                             WHERE c.account_id = m.account_id AND c.hour = m.hour)
+            AND m.epoch = coalesce((SELECT e.epoch FROM {remembered.EPOCH} e
+                                    WHERE e.account_id = m.account_id AND e.hour = m.hour), 0)
+            ORDER BY random() LIMIT %s""",
+            [sample],
+        )
+        rows = cur.fetchall()
+    found = []
+    for key, account_id, hour, _, sql in rows:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur.execute(
+                f"""SELECT m.calls, (SELECT count(*) FROM calls_call WHERE account_id = %s
+                    AND end_time >= %s AND end_time < %s + interval '1 hour'
+                    AND ({sql.replace("%", "%%")})),
+                    m.total = (SELECT coalesce(sum(c.calls), 0) FROM {TABLE} c
+                               WHERE c.account_id = m.account_id AND c.hour = m.hour)
+                    AND m.epoch = coalesce((SELECT e.epoch FROM {remembered.EPOCH} e
+                        WHERE e.account_id = m.account_id AND e.hour = m.hour), 0)
+                FROM {remembered.MEMO} m
+                WHERE m.filter_key = %s AND m.account_id = %s AND m.hour = %s""",
+                [account_id, hour, hour, key, account_id, hour],
+            )
+            now = cur.fetchone()
+        if now is None or not now[2]:
+            continue  # forgotten or gone stale meanwhile: a total no longer reads it
+        if now[0] != now[1]:
+            found.append(MemoDifference(key, account_id, hour, now[0], now[1], sql))
+    if repair and found:
+        remembered.forget({d.filter_key for d in found})
+    return len(rows), found

@@ -1,0 +1,174 @@
+"""Which way an exact total is counted, chosen per request (docs/performance.md, "How
+`total_count` is counted"), in this order:
+
+1. **hourly**: a window, and conditions on nothing but the hourly counts' dimensions
+   (product, direction, answered or not): whole hours summed, the edges live (hourly.py).
+2. **indexed**: a number equality or a number prefix of COUNT_INDEXED_PREFIX_DIGITS or
+   more digits, or a parent call: a plain COUNT through the number or parent index reads
+   only the calls that match (1-3 ms over 30 days of the benchmark's big account), so it
+   is neither remembered nor budgeted.
+3. **remembered**: any other filter on the call's own columns over a window, asked before
+   (remembered.py): remembered hours read, the rest counted live.
+4. **counted**: a plain COUNT of the filtered calls: a filter's first ask (remembering it
+   would cost more than counting, and most are never asked again), no window (CarrierX),
+   COUNT_MEMO off, or a filter that compiles to nothing or everything.
+
+Counting a window of more than COUNT_BUDGET_MIN_CALLS calls (paths 3's remembering and
+4) runs under the tenant's counting budget (budget.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import DatabaseError, connection
+from django.db.models import QuerySet
+
+from calls.counting import budget, hourly, remembered
+from calls.counting.remembered import Filter
+
+
+class Restriction(Protocol):
+    """A parsed condition (calls/query/core.py's Condition), as the planner reads it."""
+
+    field: str
+    lookup: str
+    value: Any
+    negate: bool
+    expression: Any
+    dimension: str | None
+
+
+# Conditions on the answered dimension (bill_duration) that say "answered" (talk time
+# billed) or "not answered".
+_ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0): False,
+             ("lt", 1): False}  # fmt: skip
+_NUMBERS = {"from_number_norm", "to_number_norm"}
+
+
+@dataclass
+class Plan:
+    """How the total will be counted: `path` (for tests and docs), whether it takes a
+    slot of the tenant's budget, and `statement`, which brings what it reads up to date
+    first where it must (remembering), to be called inside that slot."""
+
+    path: str
+    budgeted: bool
+    statement: Callable[[], tuple[str, list]]
+
+    def slot(self, tenant: int) -> AbstractContextManager:
+        return budget.slot(tenant) if self.budgeted else nullcontext()
+
+
+def plan(
+    *,
+    tenant: int,
+    account_ids: list[int],
+    window: hourly.Window | None,
+    counted_window: hourly.Window | None,
+    conditions: Sequence[Restriction],
+    conditioned: QuerySet,
+    plain_count: Callable[[], tuple[str, list]],
+) -> Plan:
+    """The plan for a total on PostgreSQL. `window` is the request's (None: none);
+    `counted_window` the same cut at the retention line (None: wholly before it);
+    `conditioned` all calls with the conditions alone applied (compiled into a Filter:
+    its key must not depend on the scope or the window);
+    `plain_count` the statement of a plain COUNT of the filtered calls."""
+    if window is not None and counted_window is None:
+        return Plan("hourly", False, lambda: ("SELECT 0", []))
+    equal = countable(conditions)
+    if window is not None and equal is not None:
+        sums = lambda: hourly.window_total_sql(account_ids, counted_window, equal)  # noqa: E731
+        return Plan("hourly", False, sums)
+    if indexed(conditions):
+        return Plan("indexed", False, plain_count)
+    flt = _filter(conditioned, tenant)
+    if window is None or flt is None or not remembered.enabled():
+        return Plan("counted", _costly(account_ids, counted_window), plain_count)
+    known = remembered.checked_key(account_ids, counted_window, flt)
+    read = lambda: remembered.remembered_total_sql(account_ids, counted_window, flt)  # noqa: E731
+    if remembered.checked.get(known):
+        return Plan("remembered", False, read)
+    try:
+        asks = remembered.note_ask(flt)
+    except DatabaseError:  # no primary: count, and remember another time
+        asks = 1
+    if asks <= 1:
+        return Plan("counted", _costly(account_ids, counted_window), plain_count)
+
+    def remember_then_read() -> tuple[str, list]:
+        if remembered.remember_safely(account_ids, counted_window, flt):
+            return read()
+        return plain_count()  # over the tenant's cap, or a step that failed
+
+    return Plan("remembered", _costly(account_ids, counted_window), remember_then_read)
+
+
+def countable(conditions: Sequence[Restriction]) -> dict[str, object] | None:
+    """The conditions as {dimension: value} if the hourly counts can answer them all."""
+    equal: dict[str, object] = {}
+    for c in conditions:
+        if c.negate or c.expression is not None or c.dimension not in hourly.DIMENSIONS:
+            return None
+        if c.dimension == "answered" and (c.lookup, c.value) in _ANSWERED:
+            field, value = "answered", _ANSWERED[c.lookup, c.value]
+        elif c.dimension != "answered" and c.lookup == "exact":
+            field, value = c.dimension, c.value
+        else:
+            return None
+        if equal.setdefault(field, value) != value:
+            return None  # two different values: leave the nothing-matches case to COUNT
+    return equal
+
+
+def indexed(conditions: Sequence[Restriction]) -> bool:
+    """Whether a condition narrows the calls through an index of its own to so few that
+    a plain COUNT reads little: a parent call, a number, a long number prefix."""
+    for c in conditions:
+        if c.negate or c.expression is not None:
+            continue
+        if c.field == "parent_call_uuid" and c.lookup == "exact":
+            return True
+        if c.field in _NUMBERS and (
+            c.lookup == "exact"
+            or (
+                c.lookup == "startswith"
+                and len(str(c.value)) >= settings.COUNT_INDEXED_PREFIX_DIGITS
+            )
+        ):
+            return True
+    return False
+
+
+def _costly(account_ids: list[int], window: hourly.Window | None) -> bool:
+    """Whether counting the window reads more than COUNT_BUDGET_MIN_CALLS calls (from the
+    hourly counts: a few milliseconds); no window is always costly."""
+    if window is None:
+        return True
+    sql, params = hourly.window_total_sql(account_ids, window, {})
+    try:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return int(cur.fetchone()[0]) > settings.COUNT_BUDGET_MIN_CALLS
+    except DatabaseError:  # no primary: the budget could not be taken anyway
+        return False
+
+
+def _filter(conditioned: QuerySet, tenant: int) -> Filter | None:
+    """The conditions as SQL on calls_call's own columns (None if they need a join or
+    match nothing or everything: the plain COUNT answers those)."""
+    query = conditioned.query
+    if len(query.alias_map) != 1:
+        return None
+    compiler = query.get_compiler(using=conditioned.db)
+    try:
+        where, params = compiler.compile(query.where)
+    except (EmptyResultSet, FullResultSet):
+        return None
+    return Filter(tenant, where, tuple(params)) if where else None
