@@ -139,8 +139,7 @@ def check_memo(*, sample: int, repair: bool = False) -> tuple[int, list[MemoDiff
         rows = cur.fetchall()
     found = []
     for key, account_id, hour, _, sql in rows:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with connection.cursor() as cur:
             cur.execute(
                 f"""SELECT m.calls, (SELECT count(*) FROM calls_call WHERE account_id = %s
                     AND end_time >= %s AND end_time < %s + interval '1 hour'
