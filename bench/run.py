@@ -46,6 +46,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--writes-only", action="store_true", help="the write speeds alone (no read scenarios)"
     )
+    parser.add_argument(
+        "--counting-only", action="store_true",
+        help="only the counting scenarios: first asks, memo growth, noisy neighbour, purge",
+    )  # fmt: skip
     parser.add_argument("--fresh", action="store_true", help="rebuild even if the rows are there")
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument(
@@ -238,6 +242,28 @@ def ingest_writes() -> list[tuple[str, str]]:
     return rows + consumer_rows()
 
 
+def counting_scenarios(args) -> dict:
+    """Issue 26's scenarios (bench/counting.py), on a server of their own."""
+    from bench import counting
+
+    fx = _fixture()
+    now = datetime.now(UTC)
+    server = Server()
+    try:
+        log("counting: first asks")
+        firsts = counting.first_asks(server.base, fx, now)
+        log("counting: noisy neighbour")
+        noisy = counting.noisy_neighbour(server.base, fx, now, max(args.duration, 5.0))
+        log(f"counting: {counting.GROWTH_FILTERS:,} distinct filters, each asked twice")
+        growth = counting.memo_growth(server.base, fx)
+    finally:
+        server.stop()
+    log("counting: purge with 100,000 remembered filters")
+    purge = counting.purge_with_filters()
+    counting.forget_all()
+    return {"first": firsts, "noisy": noisy, "growth": growth, "purge": purge}
+
+
 def _fixture():
     from bench.scenarios import Fixture
 
@@ -269,6 +295,9 @@ def main() -> None:
         growth = measure_growth(args, ids, weights, steps)
     else:
         log(f"reusing {have:,} rows")
+    if args.counting_only:
+        report.print_counting(counting_scenarios(args))
+        return
     log("write speeds")
     seed_copy = data.seed_against_copy(ids, weights, min(200_000, max(20_000, target // 10)))
     fx = _fixture()  # after the writes: its samples must be calls that stay
@@ -306,6 +335,7 @@ def main() -> None:
     if args.with_30m and target < 30_000_000:  # after the scenarios, which run at --rows
         growth += measure_growth(args, ids, weights, [30_000_000], have=data.estimate_rows(),
                                  first_step=len(steps) + 1)  # fmt: skip
+    counting = counting_scenarios(args)
     from calls.models import Call
 
     report.print_all(
@@ -313,6 +343,7 @@ def main() -> None:
         ceiling=ceiling, seed_copy=seed_copy, imported=imported, writes=writes,
         purge=data.purge_speed(), rss=rss,
     )  # fmt: skip
+    report.print_counting(counting)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,18 @@
 """Which way an exact total is counted, chosen per request (docs/performance.md, "How
 `total_count` is counted"), in this order:
 
-1. **hourly**: a window, and conditions on nothing but the hourly counts' dimensions
-   (product, direction, answered or not): whole hours summed, the edges live (hourly.py).
+1. **hourly**: conditions on nothing but the hourly counts' dimensions (product,
+   direction, answered or not): the window's whole hours summed, its edges live
+   (hourly.py). No window (the CarrierX face) is the retained calls, from the line on.
 2. **indexed**: a number equality or a number prefix of COUNT_INDEXED_PREFIX_DIGITS or
    more digits, or a parent call: a plain COUNT through the number or parent index reads
    only the calls that match (1-3 ms over 30 days of the benchmark's big account), so it
    is neither remembered nor budgeted.
-3. **remembered**: any other filter on the call's own columns over a window, asked before
+3. **remembered**: any other filter on the call's own columns, asked before
    (remembered.py): remembered hours read, the rest counted live.
 4. **counted**: a plain COUNT of the filtered calls: a filter's first ask (remembering it
-   would cost more than counting, and most are never asked again), no window (CarrierX),
-   COUNT_MEMO off, or a filter that compiles to nothing or everything.
+   would cost more than counting, and most are never asked again), COUNT_MEMO off, or a
+   filter that compiles to nothing or everything.
 
 Counting a window of more than COUNT_BUDGET_MIN_CALLS calls (paths 3's remembering and
 4) runs under the tenant's counting budget (budget.py).
@@ -70,44 +71,46 @@ def plan(
     tenant: int,
     account_ids: list[int],
     window: hourly.Window | None,
-    counted_window: hourly.Window | None,
     conditions: Sequence[Restriction],
     conditioned: QuerySet,
     plain_count: Callable[[], tuple[str, list]],
 ) -> Plan:
-    """The plan for a total on PostgreSQL. `window` is the request's (None: none);
-    `counted_window` the same cut at the retention line (None: wholly before it);
+    """The plan for a total on PostgreSQL. `window` is the calls' window cut at the
+    retention line (None: wholly before it, nothing to count);
     `conditioned` all calls with the conditions alone applied (compiled into a Filter:
     its key must not depend on the scope or the window);
     `plain_count` the statement of a plain COUNT of the filtered calls."""
-    if window is not None and counted_window is None:
+    if window is None:
         return Plan("hourly", False, lambda: ("SELECT 0", []))
     equal = countable(conditions)
-    if window is not None and equal is not None:
-        sums = lambda: hourly.window_total_sql(account_ids, counted_window, equal)  # noqa: E731
+    if equal is not None:
+        sums = lambda: hourly.window_total_sql(account_ids, window, equal)  # noqa: E731
         return Plan("hourly", False, sums)
     if indexed(conditions):
         return Plan("indexed", False, plain_count)
     flt = _filter(conditioned, tenant)
-    if window is None or flt is None or not remembered.enabled():
-        return Plan("counted", _costly(account_ids, counted_window), plain_count)
-    known = remembered.checked_key(account_ids, counted_window, flt)
-    read = lambda: remembered.remembered_total_sql(account_ids, counted_window, flt)  # noqa: E731
+    if flt is None or not remembered.enabled():
+        return Plan("counted", _costly(account_ids, window), plain_count)
+    known = remembered.checked_key(account_ids, window, flt)
+    read = lambda: remembered.remembered_total_sql(account_ids, window, flt)  # noqa: E731
     if remembered.checked.get(known):
         return Plan("remembered", False, read)
-    try:
-        asks = remembered.note_ask(flt)
-    except DatabaseError:  # no primary: count, and remember another time
-        asks = 1
-    if asks <= 1:
-        return Plan("counted", _costly(account_ids, counted_window), plain_count)
+    plan_ = Plan("counted", _costly(account_ids, window), plain_count)
 
-    def remember_then_read() -> tuple[str, list]:
-        if remembered.remember_safely(account_ids, counted_window, flt):
+    def ask_then_count() -> tuple[str, list]:
+        """Inside the budget's slot, so that a refused request has written nothing: a
+        first ask is counted; a later one remembered, then read."""
+        try:
+            asks = remembered.note_ask(flt)
+        except DatabaseError:  # no primary: count, and remember another time
+            asks = 1
+        if asks > 1 and remembered.remember_safely(account_ids, window, flt):
+            plan_.path = "remembered"
             return read()
-        return plain_count()  # over the tenant's cap, or a step that failed
+        return plain_count()  # a first ask, over the tenant's cap, or a step that failed
 
-    return Plan("remembered", _costly(account_ids, counted_window), remember_then_read)
+    plan_.statement = ask_then_count
+    return plan_
 
 
 def countable(conditions: Sequence[Restriction]) -> dict[str, object] | None:
@@ -146,11 +149,9 @@ def indexed(conditions: Sequence[Restriction]) -> bool:
     return False
 
 
-def _costly(account_ids: list[int], window: hourly.Window | None) -> bool:
+def _costly(account_ids: list[int], window: hourly.Window) -> bool:
     """Whether counting the window reads more than COUNT_BUDGET_MIN_CALLS calls (from the
-    hourly counts: a few milliseconds); no window is always costly."""
-    if window is None:
-        return True
+    hourly counts: a few milliseconds)."""
     sql, params = hourly.window_total_sql(account_ids, window, {})
     try:
         with connection.cursor() as cur:

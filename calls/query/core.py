@@ -12,7 +12,7 @@ a call queryset themselves (docs/architecture.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -185,11 +185,10 @@ class CallQuery:
     @cached_property
     def _counted_window(self) -> Window | None:
         """The window cut at the retention line (the count tables know no retention), or
-        None when it lies wholly before it (nothing to count)."""
-        if self.window is None:
-            return None
+        None when it lies wholly before it (nothing to count). No window (the CarrierX
+        face) is every retained call: from the line on, future-dated calls included."""
         line = retention_line()
-        window = self.window
+        window = self.window or Window(Bound(line, False), Bound(_END_OF_TIME, False))
         if window.lower.at < line:
             window = Window(Bound(line, False), window.upper)
         return None if window.upper.at < line else window
@@ -203,8 +202,7 @@ class CallQuery:
         return planner.plan(
             tenant=self.scope.tenant,
             account_ids=self.scope.account_ids,
-            window=self.window,
-            counted_window=self._counted_window,
+            window=self._counted_window,
             conditions=self.conditions,
             conditioned=conditioned.using(router.db_for_read(Call)),
             plain_count=self._count_sql,
@@ -247,6 +245,7 @@ def keyset(anchor: Anchor, *, towards_older: bool) -> Q:
 
 
 _OLDEST_FIRST = ("end_time", "call_uuid")
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _visible(scope: Scope) -> QuerySet:
