@@ -25,10 +25,9 @@ GROWTH_RATE = 55.0
 
 def forget_all() -> None:
     """Nothing remembered, nothing asked: the next ask of any filter is a first ask."""
-    from django.db import connection
+    from bench.data import forget_remembered_counts
 
-    with connection.cursor() as cur:
-        cur.execute("TRUNCATE calls_count_memo, calls_count_filter")
+    forget_remembered_counts()
 
 
 def _get(base: str, path: str, headers: dict) -> tuple[int, float]:

@@ -48,12 +48,12 @@ def truncate() -> None:
 
 
 def forget_remembered_counts() -> None:
-    """Empty the remembered filter counts (calls/store/count_memo.py): a scenario's first
-    request then counts its window as a first ask in production would."""
+    """Forget every remembered filter count and every ask (calls/counting/remembered.py):
+    a scenario's next request is a first ask, as in production."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE calls_count_memo")
+        cur.execute("TRUNCATE calls_count_memo, calls_count_filter")
 
 
 def grow(ids: list[int], weights: list[float], rows: int, step: int) -> float:
@@ -117,6 +117,7 @@ def seed_against_copy(ids: list[int], weights: list[float], rows: int = 200_000)
                 cp.write(data[at : at + (1 << 20)])
         copy_elapsed = time.perf_counter() - start
         transaction.savepoint_rollback(sid)
+        index_cost = number_index_cost(buffer.getvalue())
     from calls.bulk.seed import call_seed
 
     start = time.perf_counter()
@@ -126,7 +127,47 @@ def seed_against_copy(ids: list[int], weights: list[float], rows: int = 200_000)
     with connection.cursor() as cur:
         cur.execute("DELETE FROM calls_call WHERE call_uuid = ANY(%s)", [[r[0] for r in made]])
     vacuum()
-    return {"rows": rows, "copy": rows / copy_elapsed, "seed": rows / seed_elapsed}
+    return {"rows": rows, "copy": rows / copy_elapsed, "seed": rows / seed_elapsed,
+            **index_cost}  # fmt: skip
+
+
+_OLD_NUMBER_INDEX = ("CREATE INDEX ON {table} (account_id, {column} varchar_pattern_ops, "
+                     "end_time)")  # fmt: skip
+
+
+def number_index_cost(copy_text: bytes) -> dict:
+    """COPY rows/s of the same rows into two empty tables with the call table's indexes,
+    one with the number indexes as they are (INCLUDE product, migration 0013) and one as
+    they were: what covering the product costs a write, measured in the same run (each
+    COPY twice, alternating; the better of the two). Inside the caller's transaction."""
+    from django.db import connection
+
+    from calls.bulk.synthetic import COLUMNS
+
+    with connection.cursor() as cur:
+        for table in ("bench_idx_now", "bench_idx_before"):
+            cur.execute(f"CREATE TEMP TABLE {table} (LIKE calls_call INCLUDING INDEXES)")
+        cur.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'bench_idx_before' "
+            "AND indexdef LIKE '%%INCLUDE (product)'"
+        )
+        for (name,) in cur.fetchall():
+            cur.execute(f'DROP INDEX "{name}"')
+        for column in ("from_number_norm", "to_number_norm"):
+            cur.execute(_OLD_NUMBER_INDEX.format(table="bench_idx_before", column=column))
+        best = {"bench_idx_now": 0.0, "bench_idx_before": 0.0}
+        for _ in range(2):
+            for table in best:
+                cur.execute(f"TRUNCATE {table}")
+                start = time.perf_counter()
+                with cur.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+                    for at in range(0, len(copy_text), 1 << 20):
+                        cp.write(copy_text[at : at + (1 << 20)])
+                rate = copy_text.count(b"\n") / (time.perf_counter() - start)
+                best[table] = max(best[table], rate)
+        cur.execute("DROP TABLE bench_idx_now, bench_idx_before")
+    return {"copy_number_idx_now": best["bench_idx_now"],
+            "copy_number_idx_before": best["bench_idx_before"]}  # fmt: skip
 
 
 def import_speed(account, rows: int = 100_000) -> dict:

@@ -90,6 +90,10 @@ def print_writes(*, seed_copy, imported, writes, purge) -> None:
           f"same {seed_copy['rows']:,} rows into the same indexed table: "
           f"{seed_copy['copy']:,.0f} rows/s, so {seed_copy['seed'] / seed_copy['copy']:.0%} "
           "(target >= 70%)")  # fmt: skip
+    now, before = seed_copy["copy_number_idx_now"], seed_copy["copy_number_idx_before"]
+    print(f"- the number indexes covering the product (migration 0013): COPY of the same rows "
+          f"into empty tables with the call table's indexes, {now:,.0f} rows/s with them, "
+          f"{before:,.0f} rows/s with the indexes as before ({now / before - 1:+.1%})")  # fmt: skip
     print(f"- import: {imported['rate']:,.0f} rows/s ({imported['rows']:,} Plivo JSONL records; "
           "target >= 50,000)")  # fmt: skip
     for name, figure in writes:

@@ -117,7 +117,8 @@ def sql_floor(requests: list[tuple[str, dict]], runs: int = 7) -> float:
 
     path, headers = requests[0]
     client = Client(HTTP_AUTHORIZATION=headers["Authorization"])
-    client.get(path)  # a warm request's statements: what the filter's first ask remembered
+    client.get(path)  # the first ask counts; the second remembers; the third reads
+    client.get(path)
     with CaptureQueriesContext(connection) as ctx:
         client.get(path)
     statements = [q["sql"] for q in ctx.captured_queries]
@@ -175,8 +176,8 @@ class Server:
 
 
 def first_ask(base: str, request: tuple[str, dict]) -> float:
-    """ms of one request with nothing remembered (a filter's first total counts its
-    window once, in steps: calls/store/count_memo.py)."""
+    """ms of one request with nothing remembered and nothing asked before (a filter's
+    first total is a plain COUNT: calls/counting/planner.py)."""
     path, headers = request
     start = time.perf_counter()
     with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers),

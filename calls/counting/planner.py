@@ -95,7 +95,11 @@ def plan(
     read = lambda: remembered.remembered_total_sql(account_ids, window, flt)  # noqa: E731
     if remembered.checked.get(known):
         return Plan("remembered", False, read)
-    plan_ = Plan("counted", _costly(account_ids, window), plain_count)
+    try:  # remembered already (by another worker): only its stale hours to count
+        costly = not remembered.held_rows(flt) and _costly(account_ids, window)
+    except DatabaseError:
+        costly = False
+    plan_ = Plan("counted", costly, plain_count)
 
     def ask_then_count() -> tuple[str, list]:
         """Inside the budget's slot, so that a refused request has written nothing: a

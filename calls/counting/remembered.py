@@ -54,7 +54,7 @@ FILTERS = "calls_count_filter"
 # Calls counted per statement when remembering: each statement stays far below the API's
 # statement timeout, so a first 30-day total is taken in steps that each finish, and what
 # a step remembered is kept.
-REMEMBER_BATCH_CALLS = 200_000
+REMEMBER_BATCH_CALLS = 300_000
 # Memo rows deleted per statement when forgetting (purge, eviction): short statements.
 FORGET_BATCH_ROWS = 50_000
 
@@ -146,9 +146,21 @@ def remembered_total_sql(
 # Asking and remembering
 
 
+def held_rows(flt: Filter) -> int:
+    """The memo rows `flt` holds (0: asked at most once, evicted or forgotten): a filter
+    that holds some has only its stale hours to count when asked again."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cur:
+        cur.execute(f"SELECT rows FROM {FILTERS} WHERE filter_key = %s", [flt.key])
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def note_ask(flt: Filter) -> int:
     """Note that the tenant asked for `flt` now; return how many times it has (1: the
-    first ask). One upsert on the primary, by the filter's key."""
+    first ask). One upsert on the primary, by the filter's key. A new filter past the
+    tenant's COUNT_MEMO_MAX_FILTERS makes the tenant forget its least recently asked
+    filters that hold nothing (first asks never asked again), so these rows are bounded
+    too."""
     with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
         cur.execute(
             f"""INSERT INTO {FILTERS} AS f (tenant_id, filter_key, sql, asks, used)
@@ -157,7 +169,14 @@ def note_ask(flt: Filter) -> int:
             RETURNING asks""",
             [flt.tenant, flt.key, flt.literal()],
         )
-        return int(cur.fetchone()[0])
+        asks = int(cur.fetchone()[0])
+        if asks == 1:
+            cur.execute(
+                f"""DELETE FROM {FILTERS} WHERE filter_key IN (SELECT filter_key FROM {FILTERS}
+                WHERE tenant_id = %s ORDER BY used DESC OFFSET %s) AND rows = 0""",
+                [flt.tenant, settings.COUNT_MEMO_MAX_FILTERS],
+            )
+        return asks
 
 
 def remember(account_ids: list[int], window: hourly.Window, flt: Filter) -> int | None:
@@ -245,19 +264,19 @@ def _own_statement():
 
 def _remember_hours(cur, batch: list[tuple[int, datetime]], flt: Filter) -> None:
     """Count the filter's calls of a run of hours in one pass over its range (grouped by
-    hour, index-only), and remember each with its signature, from the same snapshot."""
+    hour, index-only), with each hour's signature, in one SELECT (one snapshot, and one
+    the planner may run with parallel workers, which INSERT ... SELECT may not); then
+    remember them. A count stored after a write is stored with the signature of its own
+    snapshot: stale, never read."""
     accounts = sorted({a for a, _ in batch})
     lo, hi = min(h for _, h in batch), max(h for _, h in batch) + HOUR
     cur.execute(
-        f"""INSERT INTO {MEMO} AS m (filter_key, account_id, hour, calls, total, epoch)
-        SELECT '{flt.key}'::uuid, t.account_id, t.hour, coalesce(c.n, 0), t.total, t.epoch
+        f"""SELECT t.account_id, t.hour, coalesce(c.n, 0), t.total, t.epoch
         {_hours_sql(flt, pairs=True)}
         LEFT JOIN (SELECT account_id, {HOUR_OF} AS hour, count(*) AS n
             FROM calls_call WHERE account_id = ANY(%s) AND end_time >= %s AND end_time < %s
-            AND ({flt.where}) GROUP BY 1, 2) c ON c.account_id = t.account_id AND c.hour = t.hour
-        ORDER BY t.account_id, t.hour
-        ON CONFLICT (filter_key, account_id, hour) DO UPDATE SET calls = EXCLUDED.calls,
-            total = EXCLUDED.total, epoch = EXCLUDED.epoch""",
+            AND ({flt.where}) GROUP BY 1, 2) c
+            ON c.account_id = t.account_id AND c.hour = t.hour""",
         [
             *_span_params(accounts, lo, hi, [[a for a, _ in batch], [h for _, h in batch]]),
             accounts,
@@ -265,6 +284,17 @@ def _remember_hours(cur, batch: list[tuple[int, datetime]], flt: Filter) -> None
             hi,
             *flt.params,
         ],
+    )
+    counted = sorted(cur.fetchall())
+    if not counted:
+        return
+    cur.execute(
+        f"""INSERT INTO {MEMO} AS m (filter_key, account_id, hour, calls, total, epoch)
+        SELECT %s, * FROM unnest(%s::bigint[], %s::timestamptz[], %s::bigint[], %s::bigint[],
+                                 %s::bigint[])
+        ON CONFLICT (filter_key, account_id, hour) DO UPDATE SET calls = EXCLUDED.calls,
+            total = EXCLUDED.total, epoch = EXCLUDED.epoch""",
+        [flt.key, *(list(column) for column in zip(*counted, strict=True))],
     )
 
 

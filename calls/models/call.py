@@ -202,14 +202,19 @@ class Call(models.Model):
             ),
             # from_number / to_number prefix filters within an account: a LIKE 'prefix%'
             # range scan (pattern opclasses; PostgreSQL only, plain indexes on SQLite).
+            # They INCLUDE the product, which every Plivo total restricts, so a number's
+            # total is an index-only count (the busiest number of the benchmark's big
+            # account: 105k calls over 30 days, 1.7-10.8 s reading the heap before).
             models.Index(
                 fields=["account", "from_number_norm", "end_time"],
                 opclasses=["int8_ops", "varchar_pattern_ops", "timestamptz_ops"],
+                include=["product"],
                 name="call_account_from_idx",
             ),
             models.Index(
                 fields=["account", "to_number_norm", "end_time"],
                 opclasses=["int8_ops", "varchar_pattern_ops", "timestamptz_ops"],
+                include=["product"],
                 name="call_account_to_idx",
             ),
         ]

@@ -186,17 +186,20 @@ def _plain(main_account, params: dict) -> list[str]:
        .flatmap(lambda d: st.fixed_dictionaries({k: FILTERS[k] for k in d})),
        offset=st.sampled_from([0, 3, 40]))  # fmt: skip
 def test_total_and_page_equal_a_plain_count_and_query(mixed_calls, main_account, params, offset):
-    cache.clear()  # the clock is frozen: keep the throttles out of the property
-    response = Client().get(
-        f"/v1/Account/{main_account.auth_id}/Zentrunk/Call/",
-        {**_wire(params), "limit": 5, "offset": offset},
-        **basic(main_account),
-    )
-    assert response.status_code == 200, response.content
+    """Asked twice: a filter's first ask is counted, its second remembered (or read from
+    what an earlier example remembered); both equal the plain query."""
     expected = _plain(main_account, params)
-    body = response.json()
-    assert body["meta"]["total_count"] == len(expected)
-    assert [o["call_uuid"] for o in body["objects"]] == expected[offset : offset + 5]
+    for _ask in range(2):
+        cache.clear()  # the clock is frozen: keep the throttles out of the property
+        response = Client().get(
+            f"/v1/Account/{main_account.auth_id}/Zentrunk/Call/",
+            {**_wire(params), "limit": 5, "offset": offset},
+            **basic(main_account),
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["meta"]["total_count"] == len(expected)
+        assert [o["call_uuid"] for o in body["objects"]] == expected[offset : offset + 5]
 
 
 def _wire(params: dict) -> dict:

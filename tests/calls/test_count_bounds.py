@@ -111,6 +111,17 @@ def test_each_tenant_has_its_own_cap(spread):
         assert mine.items() <= _memo_rows().items()
 
 
+def test_a_tenant_notes_at_most_its_cap_of_filters_asked_once(spread):
+    main, _ = spread
+    with override_settings(COUNT_MEMO_MAX_FILTERS=3):
+        for n in range(6):
+            _total(main, (Condition("bill_duration", "gte", 100 + n),))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT sql FROM {remembered.FILTERS} WHERE tenant_id = %s", [main.pk])
+        kept = sorted(sql for (sql,) in cur.fetchall())
+    assert len(kept) == 3 and all(any(f">= {n}" in s for s in kept) for n in (103, 104, 105))
+
+
 # --- the budget ------------------------------------------------------------------------------
 
 
@@ -148,6 +159,18 @@ def test_an_expensive_count_over_the_budget_is_a_429_and_other_tenants_go_on(spr
         account__in=spread, product="zentrunk", hangup_cause_code=3000,
         end_time__gte=WINDOW.lower.at.replace(second=0),
     ).count()  # fmt: skip
+
+
+@override_settings(COUNT_BUDGET_MIN_CALLS=0, COUNT_BUDGET_SLOTS=1)
+def test_a_filter_remembered_already_needs_no_slot_on_another_worker(spread):
+    main, _ = spread
+    _ask_twice(main, FILTERS[0])
+    remembered.checked.clear()  # another worker: it has not checked this filter lately
+    other = _hold_slots(main, 1)
+    try:
+        assert _total(main, FILTERS[0])[0] == _total(main, FILTERS[0])[1]
+    finally:
+        other.close()
 
 
 @override_settings(COUNT_BUDGET_MIN_CALLS=0, COUNT_BUDGET_SLOTS=2)
