@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +47,7 @@ class Node:
     process: subprocess.Popen | None = None
 
     def role(self) -> str | None:
-        """"primary", "replica" (streaming, running), or None: what Patroni's REST API says."""
+        """ "primary", "replica" (streaming, running), or None: what Patroni's REST API says."""
         for role in ("primary", "replica"):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.api}/{role}", timeout=2):
@@ -127,10 +127,8 @@ class Cluster:
                 node.process.wait()
         pid = node.postmaster_pid()
         if pid:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _write_config(node: Node, etcd_port: int, work: Path, strict: bool) -> None:
