@@ -1,7 +1,8 @@
 """Synchronous replication, seen from the application (docs/production.md, "Failover").
 
 With a synchronous standby, a COMMIT returns once the standby has the transaction. A
-COMMIT cancelled while it waits (our statement timeout does it) returns success all the
+COMMIT whose wait is cancelled (a cancel request: pg_cancel_backend, a client's or a
+pooler's cancel; the statement timeout does not apply to it) returns success all the
 same, with only a WARNING saying the transaction "has already committed locally, but
 might not have been replicated to the standby". Acknowledging that call would break the
 promise that a 2xx means it is on both servers, so `confirm()` turns that warning into an
