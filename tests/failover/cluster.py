@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from contextlib import ExitStack, contextmanager, suppress
@@ -199,8 +198,3 @@ def _end(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_for(check, what: str, seconds: float = 60):
-    """tests.waiting.wait_until, a little slower: the checks here are HTTP round trips."""
-    return wait_until(lambda: check() or (time.sleep(0.1) and None), what, seconds)
