@@ -24,6 +24,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+
+from cdrapi import synchronous
 
 REQUESTS = Counter(
     "cdrapi_requests", "Requests answered, by route name and status.",
@@ -102,9 +105,32 @@ def exposition() -> bytes:
     return generate_latest(_registry())
 
 
+class _SynchronousStandbys:
+    """Asked at each scrape, of the primary: how many synchronous standbys confirm its
+    commits now (cdrapi/synchronous.py). 0 on a primary with standbys configured means
+    writes are acknowledged by one server alone. No series on SQLite or with the
+    database away."""
+
+    NAME = "cdrapi_database_synchronous_standbys"
+    HELP = "Synchronous standbys confirming the primary's commits now."
+
+    def describe(self):
+        yield GaugeMetricFamily(self.NAME, self.HELP)
+
+    def collect(self):
+        count = synchronous.standby_count()
+        if count is not None:
+            yield GaugeMetricFamily(self.NAME, self.HELP, value=count)
+
+
+_STANDBYS = _SynchronousStandbys()
+REGISTRY.register(_STANDBYS)
+
+
 def _registry():
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
+    registry.register(_STANDBYS)
     return registry

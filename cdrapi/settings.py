@@ -18,7 +18,6 @@ from cdrapi.env import (
     env_directory,
     env_hosts,
     env_int,
-    env_list,
     env_networks,
     env_rate,
     env_str,
@@ -26,6 +25,7 @@ from cdrapi.env import (
     load_env_file,
     local_env_file,
 )
+from cdrapi.multihost import split_hosts, split_urls
 from cdrapi.version import VERSION
 
 BASE_DIR = CHECKOUT
@@ -145,8 +145,10 @@ DB_POOL = env_bool("DB_POOL", False)
 
 def _database(url: str, name: str) -> dict:
     try:
+        # libpq's multi-host form (db1:5432,db2:5432): dj-database-url parses one host.
+        one_host, hosts, ports = split_hosts(url)
         db = dj_database_url.parse(
-            url,
+            one_host,
             conn_max_age=0 if DB_POOL else env_int("DB_CONN_MAX_AGE", 600, minimum=0),
             # A reused connection is checked by cdrapi.middleware.ConnectionCheckMiddleware,
             # without Django's round trip (SELECT 1) on every request.
@@ -159,6 +161,8 @@ def _database(url: str, name: str) -> dict:
             f"sqlite:///path ({'scheme ' + repr(scheme) if scheme else 'no scheme'}: "
             f"{type(exc).__name__})"
         ) from None
+    if hosts:
+        db["HOST"], db["PORT"] = hosts, ports
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
         # A statement slower than this is cut and answered 503: no hung worker.
@@ -187,7 +191,7 @@ DATABASES = {"default": _db}
 # answers and is at most REPLICA_MAX_LAG_SECONDS behind, judged every REPLICA_CHECK_SECONDS;
 # otherwise to the primary. Writes, accounts, credentials and the admin always use the primary.
 DATABASE_REPLICAS = []
-for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", [])):
+for _number, _url in enumerate(split_urls(env_str("DATABASE_REPLICA_URLS"))):
     _replica = _database(_url, "DATABASE_REPLICA_URLS")
     if _replica["ENGINE"] != "django.db.backends.postgresql" or _db["ENGINE"] != _replica["ENGINE"]:
         raise ImproperlyConfigured(

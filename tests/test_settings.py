@@ -191,3 +191,32 @@ def test_a_log_line_is_written_once_with_debug_on_or_off(debug):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["Not Found: /x"]
+
+
+def test_a_database_url_may_name_several_hosts_for_libpq_to_try():
+    """libpq's multi-host form (docs/production.md, "Failover"), which dj-database-url
+    refuses: HOST and PORT become libpq's lists; a list of replica URLs still splits at
+    each scheme, not at every comma."""
+    code = (
+        "import cdrapi.settings as s; d = s.DATABASES; "
+        "print(d['default']['HOST'], d['default']['PORT'], d['default']['NAME'], "
+        "d['default']['OPTIONS']['target_session_attrs'], s.DATABASE_REPLICAS, "
+        "d['replica_0']['HOST'], repr(d['replica_0']['PORT']), d['replica_1']['HOST'], sep='|')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL="postgres://u:p@db1:5432,db2:6432/cdr?target_session_attrs=read-write",
+        DATABASE_REPLICA_URLS="postgres://u@db1,db2/cdr?target_session_attrs=prefer-standby,"
+        "postgres://u@[::1]:5433/cdr",
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == [
+        "db1,db2", "5432,6432", "cdr", "read-write", "['replica_0', 'replica_1']",
+        "db1,db2", "''", "::1",
+    ]  # fmt: skip
+    env["DATABASE_URL"] = "postgres://u@db1:x,db2/cdr"
+    bad = subprocess.run([sys.executable, "-c", "import cdrapi.settings"], env=env,
+                         capture_output=True, text=True)  # fmt: skip
+    assert "DATABASE_URL must be a URL like" in bad.stderr

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from calls.rating.pricing import price_rows
 from calls.writing import loading
+from cdrapi import synchronous
 
 # What store_rows did with each row. A row whose call_uuid another account's call holds is
 # FOREIGN: not stored and refused, never a duplicate, so the writer keeps it rather than
@@ -28,7 +29,9 @@ def store_rows(rows: Sequence[dict]) -> list[str]:
     (stored before, or an earlier row here); FOREIGN when another account's call has it.
 
     Rows of different field styles (Plivo, CarrierX) fill different columns; each style
-    is written as its own group. Committed on return unless the caller holds a transaction.
+    is written as its own group. Committed on return unless the caller holds a transaction;
+    a commit the synchronous standby did not confirm raises OperationalError (an outage:
+    cdrapi/synchronous.py), at once or when the caller's transaction commits.
     """
     price_rows(rows)
     groups: dict[tuple[str, ...], list[tuple]] = {}
@@ -43,6 +46,7 @@ def store_rows(rows: Sequence[dict]) -> list[str]:
         with transaction.atomic():
             for columns, group in groups.items():
                 stored |= loading.insert_new_rows(group, columns)
+    synchronous.confirm()
     return _fates(rows, stored)
 
 

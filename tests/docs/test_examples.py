@@ -38,6 +38,8 @@ ELSEWHERE = {
     "systemctl enable": ("systemd units", "tests/deploy/test_systemd.py"),
     "kamailio -f deploy": ("SIP traffic through Kamailio", "tests/ingest/test_kamailio_live.py"),
     "PROMETHEUS_MULTIPROC_DIR=/run": ("a server until stopped", "tests/test_metrics.py"),
+    "apt-get install patroni": ("a Patroni pair", "tests/failover/test_failover.py"),
+    "pg_basebackup -h db1": ("a restore from a base backup", "tests/failover/test_failover.py"),
 }  # fmt: skip
 BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 QUEUES = ("cdrs", "cdrs.dead", "cdrs.freeswitch", "cdrs.freeswitch.dead")  # docs/broker.md's
