@@ -164,8 +164,8 @@ def note_ask(flt: Filter) -> int:
     with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
         cur.execute(
             f"""INSERT INTO {FILTERS} AS f (tenant_id, filter_key, sql, asks, used)
-            VALUES (%s, %s, %s, 1, now())
-            ON CONFLICT (filter_key) DO UPDATE SET asks = f.asks + 1, used = now()
+            VALUES (%s, %s, %s, 1, clock_timestamp())
+            ON CONFLICT (filter_key) DO UPDATE SET asks = f.asks + 1, used = clock_timestamp()
             RETURNING asks""",
             [flt.tenant, flt.key, flt.literal()],
         )

@@ -243,7 +243,7 @@ def test_check_counts_memo_recounts_a_sample_and_repairs(spread, capsys):
 # --- a remembered count racing a writer --------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_count_remembered_while_a_writer_commits_is_never_read_stale(main_account):
     """Outside one transaction: the remembering statement reads its count and the hour's
     signature, then waits (a row lock held by another session) while a writer commits a
