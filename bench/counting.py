@@ -120,24 +120,49 @@ def memo_growth(base: str, fx: Fixture) -> dict:
             "filter_rows": filter_rows, "cap": settings.COUNT_MEMO_MAX_ROWS}  # fmt: skip
 
 
+def _paced(base: str, request: tuple[str, dict], rate: float, seconds: float) -> dict:
+    """Tenant B as a client within its rate limit: `rate` requests a second, one at a
+    time, for `seconds`; p50 and p99 of their latencies (ms) and their statuses."""
+    path, headers = request
+    samples, statuses = [], {}
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        wait = start + n / rate - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        status, ms = _get(base, path, headers)
+        samples.append(ms)
+        statuses[status] = statuses.get(status, 0) + 1
+    samples.sort()
+    return {
+        "p50": statistics.median(samples),
+        "p99": samples[int(len(samples) * 0.99) - 1],
+        "rps": len(samples) / (time.perf_counter() - start),
+        "statuses": statuses,
+    }
+
+
 def noisy_neighbour(base: str, fx: Fixture, now: datetime, duration: float) -> dict:
     """Tenant A (the big account) asks new distinct filters over 30 days non-stop from 8
-    wrk connections; tenant B's default list is timed at c1, idle and meanwhile."""
+    wrk connections; tenant B's default list is timed at c1, idle and meanwhile, at 20
+    requests a second (within its rate limit: the server runs the shipped limits)."""
     from bench.load import drive
 
     forget_all()
-    b = [(fx.small_path, fx.basic(fx.small, fx.small_token))]
-    drive(base, b, 1, 1)
-    idle = drive(base, b, 1, duration)
+    b = (fx.small_path, fx.basic(fx.small, fx.small_token))
+    for _ in range(40):  # every worker warm (its connection, its caches)
+        _get(base, *b)
+    seconds = max(duration * 3, 10.0)
+    idle = _paced(base, b, 20.0, seconds)
     a_headers = fx.basic(fx.big, fx.big_token)
     since = day30(now)
     a = [(f"{fx.big_path}?{urlencode({'bill_duration__gte': 1000 + n, 'end_time__gte': since})}",
           a_headers) for n in range(20_000)]  # fmt: skip
     noisy: dict = {}
-    runner = threading.Thread(target=lambda: noisy.update(drive(base, a, 8, duration + 2)))
+    runner = threading.Thread(target=lambda: noisy.update(drive(base, a, 8, seconds + 3)))
     runner.start()
-    time.sleep(1)  # A's connections are busy before B is timed
-    busy = drive(base, b, 1, duration)
+    time.sleep(1.5)  # A's connections are busy before B is timed
+    busy = _paced(base, b, 20.0, seconds)
     runner.join()
     return {"idle": idle, "busy": busy, "noisy": noisy}
 
@@ -158,7 +183,7 @@ def purge_with_filters(filters: int = 100_000, rows_each: int = 10) -> dict:
             cur.execute(
                 """INSERT INTO calls_count_filter (filter_key, tenant_id, sql, asks, used, rows)
                 SELECT md5(n::text)::uuid, 1, 'bill_duration >= ' || n, 2,
-                       now() - CASE WHEN n % 2 = 0 THEN interval '8 days' ELSE interval '1 hour'
+                       now() - CASE WHEN n %% 2 = 0 THEN interval '8 days' ELSE interval '1 hour'
                        END, %s FROM generate_series(1, %s) n""",
                 [rows_each, filters],
             )

@@ -50,6 +50,10 @@ def parse_args() -> argparse.Namespace:
         "--counting-only", action="store_true",
         help="only the counting scenarios: first asks, memo growth, noisy neighbour, purge",
     )  # fmt: skip
+    parser.add_argument(
+        "--counting-parts", default="first,growth,noisy,purge",
+        help="which counting scenarios (comma-separated; default all)",
+    )  # fmt: skip
     parser.add_argument("--fresh", action="store_true", help="rebuild even if the rows are there")
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument(
@@ -135,9 +139,10 @@ def sql_floor(requests: list[tuple[str, dict]], runs: int = 7) -> float:
 
 
 class Server:
-    """gunicorn with 2 sync workers, API-only: a statement past 500 ms is cut, 503."""
+    """gunicorn with 2 sync workers (or `workers`), API-only: a statement past 500 ms is
+    cut, 503."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 2, env: dict | None = None) -> None:
         from django.db import connections
 
         connections.close_all()
@@ -146,9 +151,10 @@ class Server:
             self.port = sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "cdrapi.wsgi", "--workers", "2",
+            [str(Path(PYTHON).parent / "gunicorn"), "cdrapi.wsgi", "--workers", str(workers),
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, "DB_STATEMENT_TIMEOUT_MS": "500", "CDRAPI_COMMAND": "0"},
+            cwd=ROOT, env={**os.environ, "DB_STATEMENT_TIMEOUT_MS": "500", "CDRAPI_COMMAND": "0",
+                 **(env or {})},
         )  # fmt: skip
         for _ in range(600):  # until a worker answers (booting takes seconds when busy)
             try:
@@ -244,25 +250,50 @@ def ingest_writes() -> list[tuple[str, str]]:
 
 
 def counting_scenarios(args) -> dict:
-    """Issue 26's scenarios (bench/counting.py), on a server of their own."""
-    from bench import counting
+    """Issue 26's scenarios (bench/counting.py), each printed as it ends (a long run must
+    not lose what it measured). The noisy neighbour runs on the shipped worker count
+    (gunicorn.conf.py: 2 x cores + 1), as a deployment would."""
+    from bench import counting, data, report
 
+    parts = set(args.counting_parts.split(","))
+    data.vacuum()  # what the write speeds left unmarked, as autovacuum would in production
     fx = _fixture()
     now = datetime.now(UTC)
-    server = Server()
-    try:
-        log("counting: first asks")
-        firsts = counting.first_asks(server.base, fx, now)
-        log("counting: noisy neighbour")
-        noisy = counting.noisy_neighbour(server.base, fx, now, max(args.duration, 5.0))
-        log(f"counting: {counting.GROWTH_FILTERS:,} distinct filters, each asked twice")
-        growth = counting.memo_growth(server.base, fx)
-    finally:
-        server.stop()
-    log("counting: purge with 100,000 remembered filters")
-    purge = counting.purge_with_filters()
+    out: dict = {}
+    if parts & {"first", "growth"}:
+        server = Server()
+        try:
+            if "first" in parts:
+                log("counting: first asks")
+                out["first"] = counting.first_asks(server.base, fx, now)
+                report.print_first_asks(out["first"])
+            if "growth" in parts:
+                log(f"counting: {counting.GROWTH_FILTERS:,} distinct filters, each asked twice")
+                out["growth"] = counting.memo_growth(server.base, fx)
+                report.print_growth_bound(out["growth"])
+        finally:
+            server.stop()
+    if "noisy" in parts:
+        workers = 2 * (os.cpu_count() or 1) + 1
+        # The shipped limits, shared by the workers through Redis as production shares them.
+        limits = {
+            "BENCH_SHIPPED_LIMITS": "1",
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        }
+        server = Server(workers=workers, env=limits)
+        try:
+            log(f"counting: noisy neighbour ({workers} workers)")
+            out["noisy"] = counting.noisy_neighbour(server.base, fx, now, max(args.duration, 5.0))
+            out["noisy"]["workers"] = workers
+            report.print_noisy(out["noisy"])
+        finally:
+            server.stop()
+    if "purge" in parts:
+        log("counting: purge with 100,000 remembered filters")
+        out["purge"] = counting.purge_with_filters()
+        report.print_purge_filters(out["purge"])
     counting.forget_all()
-    return {"first": firsts, "noisy": noisy, "growth": growth, "purge": purge}
+    return out
 
 
 def _fixture():
@@ -297,7 +328,7 @@ def main() -> None:
     else:
         log(f"reusing {have:,} rows")
     if args.counting_only:
-        report.print_counting(counting_scenarios(args))
+        counting_scenarios(args)
         return
     log("write speeds")
     seed_copy = data.seed_against_copy(ids, weights, min(200_000, max(20_000, target // 10)))
@@ -336,7 +367,6 @@ def main() -> None:
     if args.with_30m and target < 30_000_000:  # after the scenarios, which run at --rows
         growth += measure_growth(args, ids, weights, [30_000_000], have=data.estimate_rows(),
                                  first_step=len(steps) + 1)  # fmt: skip
-    counting = counting_scenarios(args)
     from calls.models import Call
 
     report.print_all(
@@ -344,7 +374,7 @@ def main() -> None:
         ceiling=ceiling, seed_copy=seed_copy, imported=imported, writes=writes,
         purge=data.purge_speed(), rss=rss,
     )  # fmt: skip
-    report.print_counting(counting)
+    counting_scenarios(args)  # after the tables above, each printed as it ends
 
 
 if __name__ == "__main__":

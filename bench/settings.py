@@ -1,9 +1,14 @@
 """Production settings plus the textbook peer's route; throttles out of the way."""
 
+import os
+
 from cdrapi.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
-THROTTLE_PLIVO_ACCOUNT = THROTTLE_CARRIERX_TOKEN = THROTTLE_ADDRESS = "1000000000/1s"
+# The noisy neighbour runs with the shipped limits (BENCH_SHIPPED_LIMITS=1), as a
+# deployment would; every other scenario measures speed, so the limits step aside.
+if os.environ.get("BENCH_SHIPPED_LIMITS") != "1":
+    THROTTLE_PLIVO_ACCOUNT = THROTTLE_CARRIERX_TOKEN = THROTTLE_ADDRESS = "1000000000/1s"
 SECURE_SSL_REDIRECT = False
 STATIC_ROOT = None  # no static files are served in the benchmark
 LOGGING = {"version": 1, "disable_existing_loggers": False,

@@ -3,7 +3,7 @@ of one calling account at a time, across every worker and host.
 
 One tenant asking new filters non-stop made every other tenant wait (4 clients took
 another tenant's median list from 6 ms to 1.28 s): each first ask held a worker for the
-length of a window's COUNT. A count that reads more than COUNT_BUDGET_MIN_CALLS calls
+length of a window's COUNT. A count that may read more than COUNT_BUDGET_MIN_CALLS calls
 takes a slot, a PostgreSQL session advisory lock (so a worker that dies gives it back
 with its connection); with none free the request is refused at once with a 429 and
 Retry-After, in the face's shape, instead of queueing behind the tenant's own counts.
@@ -13,7 +13,7 @@ Refusing costs a millisecond; waiting would hold a worker that other tenants nee
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -47,9 +47,11 @@ def _key(tenant: int, slot: int) -> int:
 
 
 @contextmanager
-def slot(tenant: int) -> Iterator[None]:
-    """Hold one of the tenant's slots for the block, or raise CountingBusy. A primary
-    that does not answer opens the budget (the read may still be served by a replica)."""
+def slot(tenant: int, needed: Callable[[], bool] = lambda: True) -> Iterator[None]:
+    """Hold one of the tenant's slots for the block; with none free, go on without one
+    if the count turns out cheap (`needed()` false: asked only then, so that a free slot
+    costs one statement), else raise CountingBusy. A primary that does not answer opens
+    the budget (the read may still be served by a replica)."""
     slots = settings.COUNT_BUDGET_SLOTS
     if slots <= 0 or connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         yield
@@ -67,6 +69,9 @@ def slot(tenant: int) -> Iterator[None]:
         yield
         return
     if held is None:
+        if not needed():
+            yield
+            return
         metrics.THROTTLED.labels(limit="counting").inc()
         raise CountingBusy()
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.db.models import QuerySet
 
 from calls.counting import budget, hourly, remembered
 from calls.counting.remembered import Filter
+from calls.worker_cache import WorkerCache
 
 
 class Restriction(Protocol):
@@ -61,9 +63,12 @@ class Plan:
     path: str
     budgeted: bool
     statement: Callable[[], tuple[str, list]]
+    costly: Callable[[], bool] = lambda: True
 
     def slot(self, tenant: int) -> AbstractContextManager:
-        return budget.slot(tenant) if self.budgeted else nullcontext()
+        """A slot of the tenant's budget when the plan may count many calls: taken if
+        free; with none free, a 429 unless the window turns out to hold few calls."""
+        return budget.slot(tenant, self.costly) if self.budgeted else nullcontext()
 
 
 def plan(
@@ -89,17 +94,18 @@ def plan(
     if indexed(conditions):
         return Plan("indexed", False, plain_count)
     flt = _filter(conditioned, tenant)
+    costly = partial(_costly, account_ids, window)
     if flt is None or not remembered.enabled():
-        return Plan("counted", _costly(account_ids, window), plain_count)
+        return Plan("counted", True, plain_count, costly)
     known = remembered.checked_key(account_ids, window, flt)
     read = lambda: remembered.remembered_total_sql(account_ids, window, flt)  # noqa: E731
     if remembered.checked.get(known):
         return Plan("remembered", False, read)
     try:  # remembered already (by another worker): only its stale hours to count
-        costly = not remembered.held_rows(flt) and _costly(account_ids, window)
+        budgeted = not remembered.held_rows(flt)
     except DatabaseError:
-        costly = False
-    plan_ = Plan("counted", costly, plain_count)
+        budgeted = False
+    plan_ = Plan("counted", budgeted, plain_count, costly)
 
     def ask_then_count() -> tuple[str, list]:
         """Inside the budget's slot, so that a refused request has written nothing: a
@@ -155,14 +161,24 @@ def indexed(conditions: Sequence[Restriction]) -> bool:
 
 def _costly(account_ids: list[int], window: hourly.Window) -> bool:
     """Whether counting the window reads more than COUNT_BUDGET_MIN_CALLS calls (from the
-    hourly counts: a few milliseconds)."""
-    sql, params = hourly.window_total_sql(account_ids, window, {})
-    try:
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            return int(cur.fetchone()[0]) > settings.COUNT_BUDGET_MIN_CALLS
-    except DatabaseError:  # no primary: the budget could not be taken anyway
-        return False
+    hourly counts: a few milliseconds; remembered by each worker for a minute, by whole
+    hours, so that refusing a tenant over its budget stays cheap)."""
+    key = (tuple(account_ids), *hourly.whole_hours(window))
+    known = _window_sizes.get(key)
+    if known is None:
+        sql, params = hourly.window_total_sql(account_ids, window, {})
+        try:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                known = int(cur.fetchone()[0])
+        except DatabaseError:  # no primary: the budget could not be taken anyway
+            return False
+        _window_sizes.put(key, known)
+    return known > settings.COUNT_BUDGET_MIN_CALLS
+
+
+# (accounts, first whole hour, last whole hour) -> calls in the window, per worker.
+_window_sizes: WorkerCache[tuple, int] = WorkerCache(10_000, lifetime=lambda: 60)
 
 
 def _filter(conditioned: QuerySet, tenant: int) -> Filter | None:

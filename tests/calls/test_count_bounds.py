@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.test import Client, override_settings
 
 from calls.bulk.purge import call_purge
-from calls.counting import budget, check, hourly, hours, remembered
+from calls.counting import budget, check, hourly, hours, planner, remembered
 from calls.models import Call
 from calls.query.core import CallQuery, Condition
 from calls.query.scope import for_path_account
@@ -40,6 +40,7 @@ FILTERS = [
 @pytest.fixture(autouse=True)
 def _fresh_worker():
     remembered.checked.clear()
+    planner._window_sizes.clear()
     yield
     remembered.checked.clear()
 
