@@ -2,7 +2,7 @@
 
 A worker keeps a few answers it may reuse: a checked credential (calls/access/
 credential_cache.py), a compiled page statement (calls/query/statements.py), a filter it
-brought up to date and an equality's last total (calls/query/counts.py, core.py), the
+brought up to date and a window's size (calls/counting/remembered.py, planner.py), the
 partitions it saw exist (calls/store/loading.py). Each is a WorkerCache: at most
 `maxsize` entries, the least recently used forgotten first (not everything at once: a
 full cache keeps what is in use), and, with a `lifetime`, an entry is never returned

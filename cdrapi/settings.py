@@ -170,7 +170,7 @@ def _database(url: str, name: str) -> dict:
         if COMMAND_PROCESS:
             timeout_ms = COMMAND_STATEMENT_TIMEOUT_MS
         # No JIT: these are short index-driven statements, and a correlated count's cost
-        # estimate (calls/query/counts.py) made PostgreSQL spend 150 ms compiling a
+        # estimate (calls/counting/remembered.py) made PostgreSQL spend 150 ms compiling a
         # statement that runs in 4 ms.
         options["options"] = f"-c statement_timeout={timeout_ms} -c jit=off"
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3, minimum=1))

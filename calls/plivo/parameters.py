@@ -40,7 +40,7 @@ class Parameter:
     The first lookup is the parameter's own name, each other `name__lookup` (Django's
     spelling: `bill_duration__gte`). `choices` and `aliases` are a choice's words, or
     each product's (a mapping by product). `dimension`: the hourly counts' dimension it
-    restricts (calls/query/counts.py), if they can answer it. `window`: a bound of the
+    restricts (calls/counting/hourly.py), if they can answer it. `window`: a bound of the
     end_time window (calls/query/window.py) rather than a condition.
     """
 

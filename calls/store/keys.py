@@ -5,7 +5,7 @@ unique constraints must contain the partition key, so `(call_uuid, end_time)` is
 the call table itself can promise: the same call exported once with `…:00.250` and once
 with `…:00` would be two rows. `calls_call_key (call_uuid PRIMARY KEY, end_time)` holds
 one row per stored call, kept in the same transaction by statement-level triggers with
-transition tables (like calls/store/hour_counts.py), so COPY, INSERT … ON CONFLICT and ORM writes
+transition tables (like calls/counting/hourly.py), so COPY, INSERT … ON CONFLICT and ORM writes
 all go through it at one INSERT … SELECT per statement. A second row for a stored
 call_uuid, whatever its end_time, fails its statement with a unique violation on
 `calls_call_key_pkey` (loading.insert_rows skips such rows instead).
