@@ -185,6 +185,12 @@ def all_scenarios(fx: Fixture, now: datetime) -> list[Scenario]:
         Scenario("CarrierX: filter=", [("/core/v2/calls/call_drs?" + urlencode(
             {"filter": "direction eq inbound and duration_billing ge 60"}), bearer)],
             [(_url(peer_base, answered), big)], "carrierx"),
+        # An explicit total with no window: every retained call of the tree (90 days).
+        Scenario("CarrierX: total=true", [("/core/v2/calls/call_drs?total=true", bearer)],
+                 [(peer_base, big)], "carrierx"),
+        Scenario("CarrierX: total=true, filter=", [("/core/v2/calls/call_drs?" + urlencode(
+            {"filter": "direction eq inbound and duration_billing ge 60", "total": "true"}),
+            bearer)], [(_url(peer_base, answered), big)], "carrierx"),
         Scenario("CarrierX: after at depth 10", [(
             f"/core/v2/calls/call_drs?after={shallow}", bearer)],
             [(_url(peer_base, {"offset": 10}), big)], "carrierx"),
