@@ -292,6 +292,12 @@ COUNT_INDEXED_PREFIX_DIGITS = env_int("COUNT_INDEXED_PREFIX_DIGITS", 6, minimum=
 # refused with 429 and Retry-After (calls/counting/budget.py; 0: no budget).
 COUNT_BUDGET_SLOTS = env_int("COUNT_BUDGET_SLOTS", 1, minimum=0)
 COUNT_BUDGET_MIN_CALLS = env_int("COUNT_BUDGET_MIN_CALLS", 100_000, minimum=0)
+# PostgreSQL parallel workers a budgeted count may use (-1: the server's
+# max_parallel_workers_per_gather). 0 by default: a tenant's expensive count takes one
+# core of the database server, never all of them (docs/performance.md, "The counting
+# budget": on 2 cores, 30-day first asks were no slower serial, and other tenants faster).
+COUNT_PARALLEL_WORKERS = env_int("COUNT_PARALLEL_WORKERS", 0, minimum=-1)
+COUNT_PARALLEL_WORKERS = None if COUNT_PARALLEL_WORKERS < 0 else COUNT_PARALLEL_WORKERS
 # Seconds a worker skips looking for stale remembered hours of a filter it just brought
 # up to date (one statement saved per request; hours changed meanwhile are counted live).
 COUNT_MEMO_CHECK_SECONDS = env_int("COUNT_MEMO_CHECK_SECONDS", 5, minimum=0)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from rest_framework.exceptions import Throttled
 
 from cdrapi import metrics
@@ -75,10 +75,37 @@ def slot(tenant: int, needed: Callable[[], bool] = lambda: True) -> Iterator[Non
         metrics.THROTTLED.labels(limit="counting").inc()
         raise CountingBusy()
     try:
-        yield
+        with _parallel_workers(settings.COUNT_PARALLEL_WORKERS):
+            yield
     finally:
         try:
             with connections[DEFAULT_DB_ALIAS].cursor() as cur:
                 cur.execute("SELECT pg_advisory_unlock(%s)", [held])
         except DatabaseError:  # the connection is gone, and its lock with it
             pass
+
+
+@contextmanager
+def _parallel_workers(workers: int | None) -> Iterator[None]:
+    """PostgreSQL's parallel workers for the counts inside a slot, on the primary's and
+    the read connection (None: the server's max_parallel_workers_per_gather). A count
+    with two workers runs three processes: on a host of two cores, every other tenant's
+    request shares what is left (docs/performance.md, "The counting budget")."""
+    if workers is None:
+        yield
+        return
+    from calls.models import Call  # the read connection is the router's, as for the count
+
+    aliases = {DEFAULT_DB_ALIAS, router.db_for_read(Call)}
+    for alias in aliases:
+        with connections[alias].cursor() as cur:
+            cur.execute(f"SET max_parallel_workers_per_gather = {int(workers)}")
+    try:
+        yield
+    finally:
+        for alias in aliases:
+            try:
+                with connections[alias].cursor() as cur:
+                    cur.execute("RESET max_parallel_workers_per_gather")
+            except DatabaseError:
+                pass

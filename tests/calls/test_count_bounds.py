@@ -112,6 +112,13 @@ def test_each_tenant_has_its_own_cap(spread):
         assert mine.items() <= _memo_rows().items()
 
 
+def test_a_first_ask_over_a_window_too_big_for_one_count_is_remembered_at_once(spread, monkeypatch):
+    main, _ = spread
+    monkeypatch.setattr(planner, "FIRST_ASK_MAX_CALLS", 10)  # the window holds ~600
+    total, count = _total(main, FILTERS[1])
+    assert total == count and sum(_memo_rows().values()) > 0
+
+
 def test_a_tenant_notes_at_most_its_cap_of_filters_asked_once(spread):
     main, _ = spread
     with override_settings(COUNT_MEMO_MAX_FILTERS=3):
@@ -187,6 +194,19 @@ def test_the_budget_gives_each_tenant_its_slots(spread):
                     "pg_backend_pid() AND classid::bigint = %s",
                     [budget._key(main.pk, 1) >> 32])  # fmt: skip
         assert cur.fetchone()[0] == 0
+
+
+@override_settings(COUNT_BUDGET_MIN_CALLS=0, COUNT_PARALLEL_WORKERS=0)
+def test_a_budgeted_count_runs_without_parallel_workers_and_restores_them(spread):
+    main, _ = spread
+    seen = []
+    with budget.slot(main.pk), connection.cursor() as cur:
+        cur.execute("SHOW max_parallel_workers_per_gather")
+        seen.append(cur.fetchone()[0])
+    with connection.cursor() as cur:
+        cur.execute("SHOW max_parallel_workers_per_gather")
+        seen.append(cur.fetchone()[0])
+    assert seen[0] == "0" and seen[1] != "0"
 
 
 def test_a_count_of_few_calls_needs_no_budget(spread):
