@@ -59,6 +59,9 @@ from calls.writing.record_rules import (
 
 _PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
+# Each style's bounded columns, found once per process (the live endpoints and the broker
+# parse one record per call).
+_LIMITS: dict[str, list[tuple[str, int]]] = {}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
 log = logging.getLogger("cdrapi.import")
 CARRIERX_TEXT = (
@@ -108,7 +111,6 @@ def parse_records(
     `product` ("voice", "zentrunk") overrides each record's own `product` key.
     """
     style = None
-    limits: list[tuple[str, int]] | None = None
     partners: dict[str, int | None] = {}
     for line, record in records:
         if isinstance(record, RecordError):  # the reader could not parse the line
@@ -131,8 +133,9 @@ def parse_records(
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
+            limits = _LIMITS.get(style)
             if limits is None:  # a style's rows share their keys: the bounded ones, once
-                limits = [(name, _MAX_TEXT[name]) for name in values if name in _MAX_TEXT]
+                limits = _LIMITS[style] = [(n, _MAX_TEXT[n]) for n in values if n in _MAX_TEXT]
             for name, limit in limits:
                 value = values[name]
                 if type(value) is str and len(value) > limit:
