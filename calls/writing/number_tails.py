@@ -82,19 +82,18 @@ def _either(options: list[Lengths]) -> Lengths:
 
 
 def _repeat(x: Lengths, low: int, high: float) -> Lengths:
-    """x{low,high}: the union of x^i, i from low to high (lengths past LONGEST dropped,
-    so an unbounded repeat ends once it adds nothing)."""
+    """x{low,high}: the union of x^i, i from low to high. A string of at most LONGEST
+    digits is at most LONGEST non-empty copies of x, the others empty, so it is in some
+    x^i with i at most max(low, LONGEST): the union stops there, whatever `high` says."""
     power, out = EMPTY_STRING, {} if low > 0 else dict(EMPTY_STRING)
+    last = min(high, max(low, LONGEST) + 1)
     i = 0
-    while i < high:
+    while i < last:
         i += 1
         power = _then(power, x)
         if i >= low:
-            grown = _either([out, power])
-            if grown == out and i > low:
-                break
-            out = grown
-        if not power:
+            out = _either([out, power])
+        if not power:  # every string longer than LONGEST: so are the next powers'
             break
     return out
 

@@ -117,6 +117,8 @@ def test_an_exchange_of_a_shared_code_is_a_few_entries():
         (r"80[08]\d{7}|800\d{6}|8001111", 7, 0),  # a literal number: nothing is free
         (r"(?:2\d|3[0-4])\d{4}", 6, 4),
         (r"12\d{2,4}", 5, 3),  # "12" then any 3 digits
+        (r"8\d+", 7, 6),  # an unbounded repeat
+        (r"1(?:2\d)*", 5, 1),  # "12x2y": only the last digit is free
         (r"\d{3}$", 3, 0),  # an anchor: nothing is proved
         (r"(?=1)\d{4}", 4, 0),  # a lookahead: nothing is proved
     ],
