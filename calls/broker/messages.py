@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pika
 
 from calls.ingest import freeswitch
@@ -24,7 +25,10 @@ def decode(fmt: str, body: bytes, content_type: str | None) -> Any:
     object (a Kamailio acc_json record, a Plivo/CarrierX call). RecordError if not."""
     if fmt == "freeswitch":
         return freeswitch.decode(body, content_type or "")
-    document = parse_json(body, "the message")
+    try:  # orjson (compiled, ~6x json's speed); what it refuses, json reads or names the fault
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        document = parse_json(body, "the message")
     if not isinstance(document, dict):
         raise RecordError("a message holds one call: a JSON object")
     return document

@@ -22,6 +22,11 @@ from calls.writing.records import RecordError, detect_style, parse_records
 from calls.writing.writer import DUPLICATE, FOREIGN, FOREIGN_REASON, STORED, store_rows
 from cdrapi import metrics
 
+# Batches the parse runs ahead of the writer: one would be parsed while the writer formats
+# its COPY (both holding the GIL in turn), then wait while PostgreSQL writes; with more, the
+# parse goes on during that wait, which is when it runs beside the server.
+AHEAD_BATCHES = 3
+
 
 @dataclass
 class ImportSummary:
@@ -66,7 +71,7 @@ def call_import(
     source = _Source(records)
     rows = parse_records(source, account=account, product=product)
     if account is not None:  # parsing reads no database then: it runs ahead, in a thread
-        rows = run_ahead(rows, ahead=batch_size)
+        rows = run_ahead(rows, ahead=AHEAD_BATCHES * batch_size)
 
     def refuse(line: int, reason: str) -> None:
         if strict:

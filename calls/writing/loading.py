@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Collection, Sequence
 from contextlib import nullcontext
 from datetime import datetime
-from operator import attrgetter
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg import postgres
@@ -104,13 +103,18 @@ def insert_new_rows(rows: Sequence[tuple], columns: Sequence[str]) -> set:
     """
     if not rows:
         return set()
-    uuid_at = columns.index("call_uuid")
+    uuid_at, end_at = columns.index("call_uuid"), columns.index("end_time")
     firsts = {}
     for row in rows:
         firsts.setdefault(row[uuid_at], row)
-    # Key order, so writers never wait in a cycle; by the UUIDs' integers, which is their
-    # order, without a Python-level __lt__ call per comparison.
-    rows = [firsts[key] for key in sorted(firsts, key=attrgetter("int"))]
+    # One order for every writer, so writers of the same calls never wait in a cycle: the
+    # primary key (call_uuid, end_time) is met in (end_time, call_uuid) order, a total
+    # order of its keys; the key table is written in call_uuid order by its own trigger
+    # (calls/store/keys.py). End time first: the time-ordered indexes and the partitions
+    # take a batch's rows in their own order, where call_uuid order scattered them over
+    # every index page of the batch's hours (docs/performance.md, "Import at the server's
+    # pace": 30-45% more rows/s).
+    rows = sorted(firsts.values(), key=lambda row: (row[end_at], row[uuid_at].int))
     ensure_partitions(rows, columns)
     if connection.vendor != "postgresql":
         with transaction.atomic():

@@ -33,6 +33,17 @@ USER_DATA_MAX_BYTES = 16_384
 # `in` (C) rather than a function call: the importer asks it ~30 times per record.
 MISSING = (None, "", "null", "NULL", "Null")
 _NULL_TEXT = frozenset(("null", "NULL", "Null"))  # a set: a string's hash is cached
+# Parsed values remembered by their text (rates, countries, sources repeat from record to
+# record): the parsers are pure, their results immutable, and only a value that parsed is
+# remembered, so a bad one is refused each time with its own reason.
+_SEEN_LIMIT = 4096
+
+
+def _remember(seen: dict, key: Any, result: Any) -> Any:
+    if len(seen) >= _SEEN_LIMIT:
+        seen.clear()
+    seen[key] = result
+    return result
 
 
 def _text(r: dict, name: str, required: bool = False) -> str | None:
@@ -167,9 +178,14 @@ def _int(r: dict, name: str, signed: bool = False, high: int = INT32_MAX) -> int
     return number
 
 
+_MONEY_SEEN: dict[str, Decimal] = {}
+
+
 def _money(r: dict, name: str) -> Decimal | None:
     """A non-negative amount or rate, to the store's five decimals."""
     value = r.get(name)
+    if type(value) is str and (seen := _MONEY_SEEN.get(value)) is not None:
+        return seen
     if value in MISSING:
         return None
     if type(value) is not str and (type(value) is bool or not isinstance(value, int | float)):
@@ -182,6 +198,8 @@ def _money(r: dict, name: str) -> Decimal | None:
         raise RecordError(f"{name} is out of range: {_shown(value)}")
     if amount < 0:
         raise RecordError(f"{name} is negative: {_shown(value)}")
+    if type(value) is str:
+        return _remember(_MONEY_SEEN, value, amount.quantize(CENTS))
     return amount.quantize(CENTS)
 
 
@@ -232,7 +250,10 @@ def _source(r: dict, product: str) -> str:
     value = r.get("hangup_source")
     if value in MISSING:
         return DEFAULT_SOURCE[product]
-    found = _sources(product).get(_fold(value)) if type(value) is str else None
+    found = None
+    if type(value) is str:
+        sources = _sources(product)
+        found = sources.get(value) or sources.get(_fold(value))
     if found is not None:
         return found
     accepted = HANGUP_SOURCES_BY_PRODUCT[product]
@@ -250,17 +271,28 @@ def _sources(product: str) -> dict[str, str]:
     names = {_fold(source): source for source in HANGUP_SOURCES_BY_PRODUCT[product]}
     for alias, source in HANGUP_SOURCE_ALIASES[product].items():
         names[_fold(alias)] = source
+    # Each canonical spelling as it is, too, where folding it finds itself: the common
+    # case found without folding.
+    for source in HANGUP_SOURCES_BY_PRODUCT[product]:
+        if names.get(_fold(source)) == source:
+            names.setdefault(source, source)
     return names
 
 
+_COUNTRY_SEEN: dict[str, str] = {}
+
+
 def _country(r: dict, name: str) -> str | None:
+    raw = r.get(name)
+    if type(raw) is str and (seen := _COUNTRY_SEEN.get(raw)) is not None:
+        return seen
     value = _text(r, name)
     if value is None:
         return None
     code = value.strip().upper()
     if not (len(code) == 2 and code.isascii() and code.isalpha()):
         raise RecordError(f"{name} must be two letters (ISO 3166 alpha-2); got {_shown(value)}")
-    return code
+    return _remember(_COUNTRY_SEEN, raw, code) if type(raw) is str else code
 
 
 def _measure(r: dict, name: str, low: float, high: float) -> float | None:

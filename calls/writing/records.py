@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-
-from django.utils import timezone
 
 from accounts.models import Account
 from calls.models import Call, normalise_number
@@ -61,6 +59,9 @@ from calls.writing.record_rules import (
 
 _PRICE_FIELD = {"plivo": "total_amount", "carrierx": "price"}
 _MAX_TEXT = {f.attname: f.max_length for f in Call._meta.concrete_fields if f.max_length}
+# Each style's bounded columns, found once per process (the live endpoints and the broker
+# parse one record per call).
+_LIMITS: dict[str, list[tuple[str, int]]] = {}
 ATTEST_TO_STIR = {"A": "Verified", "B": "Not Verified", "C": "Not Verified"}
 log = logging.getLogger("cdrapi.import")
 CARRIERX_TEXT = (
@@ -110,7 +111,6 @@ def parse_records(
     `product` ("voice", "zentrunk") overrides each record's own `product` key.
     """
     style = None
-    limits: list[tuple[str, int]] | None = None
     partners: dict[str, int | None] = {}
     for line, record in records:
         if isinstance(record, RecordError):  # the reader could not parse the line
@@ -120,7 +120,7 @@ def parse_records(
             if not isinstance(record, dict):
                 raise RecordError("not an object")
             style = style or detect_style(record)
-            now = timezone.now()
+            now = datetime.now(UTC)  # timezone.now() under USE_TZ, without its settings read
             kind = product or _choice(record, "product", PRODUCTS) or ZENTRUNK
             if style == "plivo":
                 values = _plivo(record, now, kind)
@@ -133,8 +133,9 @@ def parse_records(
             values["account_id"] = _account_id(record, account, partners)
             values["from_number_norm"] = normalise_number(values["from_number"])
             values["to_number_norm"] = normalise_number(values["to_number"])
+            limits = _LIMITS.get(style)
             if limits is None:  # a style's rows share their keys: the bounded ones, once
-                limits = [(name, _MAX_TEXT[name]) for name in values if name in _MAX_TEXT]
+                limits = _LIMITS[style] = [(n, _MAX_TEXT[n]) for n in values if n in _MAX_TEXT]
             for name, limit in limits:
                 value = values[name]
                 if type(value) is str and len(value) > limit:
@@ -162,6 +163,19 @@ def _account_id(record: dict, account: Account | None, partners: dict) -> int:
 
 
 # --- the two styles -------------------------------------------------------------------------
+_DURATIONS: dict[timedelta, Decimal] = {}
+
+
+def _duration(span: timedelta) -> Decimal:
+    """A call's span in seconds, to the store's five decimals (remembered: spans repeat)."""
+    found = _DURATIONS.get(span)
+    if found is None:
+        if len(_DURATIONS) >= 4096:
+            _DURATIONS.clear()
+        found = _DURATIONS[span] = Decimal(str(span.total_seconds())).quantize(CENTS)
+    return found
+
+
 def _plivo(r: dict, now: datetime, product: str) -> dict:
     end = _time(r, "end_time", now, required=True)
     answer = _time(r, "answer_time", now)
@@ -191,7 +205,7 @@ def _plivo(r: dict, now: datetime, product: str) -> dict:
         "end_time": end,
         "date_insert": end,
         "call_duration": call_duration,
-        "duration": Decimal(str((end - start).total_seconds())).quantize(CENTS),
+        "duration": _duration(end - start),
         "bill_duration": bill,
         "billed_duration": bill if billed is None else billed,
         "total_amount": _money(r, "total_amount") or Decimal(0),
@@ -218,7 +232,7 @@ def _carrierx(r: dict, now: datetime, product: str) -> dict:
     direction = _choice(r, "direction", DIRECTIONS, required=True)
     duration = _money(r, "duration")
     if duration is None:
-        duration = Decimal(str((end - start).total_seconds())).quantize(CENTS)
+        duration = _duration(end - start)
     bill = int((end - talk).total_seconds()) if talk else 0
     billed = _int(r, "duration_billing")
     sipcause = _text(r, "sipcause") or ""
@@ -270,13 +284,7 @@ def _product_fields(r: dict, values: dict, product: str) -> None:
     for side in ("from", "to"):
         name = f"{side}_country"
         values[name] = _country(r, name) or country_of(values[f"{side}_number"])
-    trunk = {
-        "trunk_domain": _text(r, "trunk_domain"),
-        "transport_protocol": _choice(r, "transport_protocol", TRANSPORTS),
-        "srtp": _bool(r, "srtp"),
-        "secure_trunking": _bool(r, "secure_trunking"),
-        "secure_trunking_rate": _money(r, "secure_trunking_rate"),
-    }
+    trunk = _trunk(r)
     if product == VOICE:
         for name, value in trunk.items():
             if value is not None and value is not False:
@@ -287,4 +295,31 @@ def _product_fields(r: dict, values: dict, product: str) -> None:
     values.update(trunk)
     for name, (low, high) in QUALITY_RANGES.items():
         key = "plivo_quality_score" if name == "quality_score" and name not in r else name
-        values[name] = _measure(r, key, low, high)
+        values[name] = None if r.get(key) is None else _measure(r, key, low, high)
+
+
+# A trunk's fields repeat on every call it carries: parsed once per distinct set of values
+# and their types (True and 1 are equal keys, not equal text); only a set that parsed is
+# remembered (a bad one is refused each time), never one holding a float (-0.0 == 0.0).
+_TRUNKS: dict[tuple, dict] = {}
+
+
+def _trunk(r: dict) -> dict:
+    raw = tuple(map(r.get, TRUNK_FIELDS))
+    key = (raw, tuple(map(type, raw)))
+    remember = float not in key[1] and not (dict in key[1] or list in key[1])
+    found = _TRUNKS.get(key) if remember else None
+    if found is not None:
+        return found
+    found = {
+        "trunk_domain": _text(r, "trunk_domain"),
+        "transport_protocol": _choice(r, "transport_protocol", TRANSPORTS),
+        "srtp": _bool(r, "srtp"),
+        "secure_trunking": _bool(r, "secure_trunking"),
+        "secure_trunking_rate": _money(r, "secure_trunking_rate"),
+    }
+    if remember:
+        if len(_TRUNKS) >= 4096:
+            _TRUNKS.clear()
+        _TRUNKS[key] = found
+    return found
