@@ -54,7 +54,7 @@ FILTERS = "calls_count_filter"
 # Calls counted per statement when remembering: each statement stays far below the API's
 # statement timeout, so a first 30-day total is taken in steps that each finish, and what
 # a step remembered is kept.
-REMEMBER_BATCH_CALLS = 300_000
+REMEMBER_BATCH_CALLS = 150_000
 # Memo rows deleted per statement when forgetting (purge, eviction): short statements.
 FORGET_BATCH_ROWS = 50_000
 
