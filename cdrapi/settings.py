@@ -287,16 +287,18 @@ COUNT_MEMO_MAX_FILTERS = env_int("COUNT_MEMO_MAX_FILTERS", 10_000, minimum=1)
 # A number prefix this long or longer is counted through the number indexes, never
 # remembered (a 7-digit prefix over 30 days of the benchmark's big account: ~3 ms).
 COUNT_INDEXED_PREFIX_DIGITS = env_int("COUNT_INDEXED_PREFIX_DIGITS", 6, minimum=1)
-# Expensive counts (a window of more than COUNT_BUDGET_MIN_CALLS calls, counted or being
-# remembered) one calling account may run at once, across workers and hosts; one more is
-# refused with 429 and Retry-After (calls/counting/budget.py; 0: no budget).
-COUNT_BUDGET_SLOTS = env_int("COUNT_BUDGET_SLOTS", 1, minimum=0)
+# Expensive counts (counted or being remembered) one calling account may run at once,
+# across workers and hosts (calls/counting/budget.py; 0: no budget; at most 255, the slot
+# is 8 bits of the lock key). A free slot is taken by any such count; with none free, a
+# window of more than COUNT_BUDGET_MIN_CALLS calls is refused with 429 and Retry-After,
+# a smaller one goes on without a slot.
+COUNT_BUDGET_SLOTS = env_int("COUNT_BUDGET_SLOTS", 1, minimum=0, maximum=255)
 COUNT_BUDGET_MIN_CALLS = env_int("COUNT_BUDGET_MIN_CALLS", 100_000, minimum=0)
 # PostgreSQL parallel workers a budgeted count may use (-1: the server's
 # max_parallel_workers_per_gather). 0 by default: a tenant's expensive count takes one
 # core of the database server, never all of them (docs/performance.md, "The counting
 # budget": on 2 cores, 30-day first asks were no slower serial, and other tenants faster).
-COUNT_PARALLEL_WORKERS = env_int("COUNT_PARALLEL_WORKERS", 0, minimum=-1)
+COUNT_PARALLEL_WORKERS = env_int("COUNT_PARALLEL_WORKERS", 0, minimum=-1, maximum=1024)
 COUNT_PARALLEL_WORKERS = None if COUNT_PARALLEL_WORKERS < 0 else COUNT_PARALLEL_WORKERS
 # Seconds a worker skips looking for stale remembered hours of a filter it just brought
 # up to date (one statement saved per request; hours changed meanwhile are counted live).

@@ -136,6 +136,8 @@ def test_good_rates_are_kept_and_mean_what_they_say(monkeypatch):
         ("DATABASE_REPLICA_URLS", "sqlite:///replica.db", "must be PostgreSQL standbys"),
         ("CALLS_RETENTION_DAYS", "0", "CALLS_RETENTION_DAYS must be >= 1"),
         ("CALLS_RETENTION_DAYS", "90d", "CALLS_RETENTION_DAYS must be an integer"),
+        ("COUNT_PARALLEL_WORKERS", "5000", "COUNT_PARALLEL_WORKERS must be <= 1024"),
+        ("COUNT_BUDGET_SLOTS", "300", "COUNT_BUDGET_SLOTS must be <= 255"),
     ],
 )
 def test_scale_settings_stop_start_up_when_wrong(name, raw, message):

@@ -24,6 +24,7 @@ class PurgeReport:
     dry_run: bool
     partitions: list[tuple[str, int]] = field(default_factory=list)  # (name, rows)
     rows_deleted: int = 0
+    remembered_forgotten: int = 0  # remembered filter counts (calls/counting/remembered.py)
 
     @property
     def rows(self) -> int:
@@ -113,6 +114,7 @@ def purge_steps(
             # The remembered counts of those hours, and of filters nobody asks for any
             # more: bounded statements through the memo's key, each its own step.
             for gone in remembered.forget_steps(cutoff, settings.COUNT_MEMO_UNUSED_DAYS):
+                report.remembered_forgotten += gone
                 yield f"forgot {gone} remembered filter counts"
     else:
         yield from _delete_in_batches(report, Call._meta.db_table, batch_size, progress)

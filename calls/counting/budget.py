@@ -36,7 +36,7 @@ class CountingBusy(Throttled):
             wait=RETRY_AFTER_SECONDS,
             detail=(
                 f"This account already has {slots} expensive count{'s' * (slots != 1)} "
-                "running (a filter asked for the first time over a long window); "
+                "running (a filter counted or remembered over a long window); "
                 "retry when it has finished."
             ),
         )

@@ -238,6 +238,15 @@ def test_purge_forgets_unused_filters_in_bounded_statements(spread, monkeypatch)
     assert set(_memo_rows()) == set(rows) - set(unused)
 
 
+def test_purge_calls_says_what_it_forgot(spread, capsys):
+    main, _ = spread
+    _ask_twice(main, FILTERS[0])
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {remembered.FILTERS} SET used = now() - interval '8 days'")
+    call_command("purge_calls")
+    assert "Forgot " in capsys.readouterr().out and _memo_rows() == {}
+
+
 # --- check_counts --memo ---------------------------------------------------------------------
 
 

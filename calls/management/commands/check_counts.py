@@ -86,6 +86,9 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {len(found) - SHOWN} more")
         summary = f"{len(found)} of {checked} remembered filter count(s) differ"
         if found and not repair:
-            raise CommandError(f"{summary}; run check_counts --memo --repair to forget them.")
+            raise CommandError(
+                f"{summary}; run check_counts --memo {sample} --repair to forget them "
+                "(another sample may miss them: repair with at least as many)."
+            )
         if found or verbosity:
             self.stdout.write(f"{summary}{'; forgotten' if found else ''}.")

@@ -58,3 +58,8 @@ class Command(BaseCommand):
             f"UTC: {len(report.partitions)} partition(s) dropped, "
             f"{report.rows_deleted} rows deleted in batches."
         )
+        if report.remembered_forgotten:
+            self.stdout.write(
+                f"Forgot {report.remembered_forgotten} remembered filter counts (hours past "
+                "the line, filters nobody asked for lately)."
+            )
