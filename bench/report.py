@@ -159,5 +159,5 @@ def print_purge_filters(p: dict) -> None:
 
 # What the growth client's tables may reach, per memo row and per filter row, dead space
 # left by evictions between autovacuum's visits included (docs/performance.md).
-MEMO_ROW_BOUND, FILTER_ROW_BOUND = 600, 400
+MEMO_ROW_BOUND, FILTER_ROW_BOUND = 800, 4500
 GROWTH_TEXT = "10,000"

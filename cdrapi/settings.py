@@ -287,11 +287,10 @@ COUNT_MEMO_MAX_FILTERS = env_int("COUNT_MEMO_MAX_FILTERS", 10_000, minimum=1)
 # A number prefix this long or longer is counted through the number indexes, never
 # remembered (a 7-digit prefix over 30 days of the benchmark's big account: ~3 ms).
 COUNT_INDEXED_PREFIX_DIGITS = env_int("COUNT_INDEXED_PREFIX_DIGITS", 6, minimum=1)
-# Expensive counts (counted or being remembered) one calling account may run at once,
-# across workers and hosts (calls/counting/budget.py; 0: no budget; at most 255, the slot
-# is 8 bits of the lock key). A free slot is taken by any such count; with none free, a
-# window of more than COUNT_BUDGET_MIN_CALLS calls is refused with 429 and Retry-After,
-# a smaller one goes on without a slot.
+# Expensive counts (a window of more than COUNT_BUDGET_MIN_CALLS calls, counted, being
+# remembered or read from what was) one calling account may run at once, across workers
+# and hosts; one more is refused with 429 and Retry-After (calls/counting/budget.py;
+# 0: no budget; at most 255, the slot is 8 bits of the lock key).
 COUNT_BUDGET_SLOTS = env_int("COUNT_BUDGET_SLOTS", 1, minimum=0, maximum=255)
 COUNT_BUDGET_MIN_CALLS = env_int("COUNT_BUDGET_MIN_CALLS", 100_000, minimum=0)
 # PostgreSQL parallel workers a budgeted count may use (-1: the server's

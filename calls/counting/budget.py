@@ -13,7 +13,7 @@ Refusing costs a millisecond; waiting would hold a worker that other tenants nee
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -47,11 +47,9 @@ def _key(tenant: int, slot: int) -> int:
 
 
 @contextmanager
-def slot(tenant: int, needed: Callable[[], bool] = lambda: True) -> Iterator[None]:
-    """Hold one of the tenant's slots for the block; with none free, go on without one
-    if the count turns out cheap (`needed()` false: asked only then, so that a free slot
-    costs one statement), else raise CountingBusy. A primary that does not answer opens
-    the budget (the read may still be served by a replica)."""
+def slot(tenant: int) -> Iterator[None]:
+    """Hold one of the tenant's slots for the block, or raise CountingBusy. A primary
+    that does not answer opens the budget (the read may still be served by a replica)."""
     slots = settings.COUNT_BUDGET_SLOTS
     if slots <= 0 or connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
         yield
@@ -69,9 +67,6 @@ def slot(tenant: int, needed: Callable[[], bool] = lambda: True) -> Iterator[Non
         yield
         return
     if held is None:
-        if not needed():
-            yield
-            return
         metrics.THROTTLED.labels(limit="counting").inc()
         raise CountingBusy()
     try:

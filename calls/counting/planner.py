@@ -15,8 +15,10 @@
    FIRST_ASK_MAX_CALLS calls (more are remembered at once, in steps), COUNT_MEMO off, or a
    filter that compiles to nothing or everything.
 
-Counting a window of more than COUNT_BUDGET_MIN_CALLS calls (paths 3's remembering and
-4) runs under the tenant's counting budget (budget.py).
+Paths 3 and 4 over a window of more than COUNT_BUDGET_MIN_CALLS calls run under the
+tenant's counting budget (budget.py): a slot is taken, or the request refused. Path 3
+too, because a remembered filter's stale hours are counted live, and writes into past
+hours can make all of them stale.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ class Plan:
     costly: Callable[[], bool] = lambda: True
 
     def slot(self, tenant: int) -> AbstractContextManager:
-        """A slot of the tenant's budget when the plan may count many calls: taken if
-        free; with none free, a 429 unless the window turns out to hold few calls."""
-        return budget.slot(tenant, self.costly) if self.budgeted else nullcontext()
+        """A slot of the tenant's budget when the plan counts a window of many calls (its
+        size remembered by the worker for a minute): taken if free, else a 429."""
+        return budget.slot(tenant) if self.budgeted and self.costly() else nullcontext()
 
 
 def plan(
@@ -106,12 +108,10 @@ def plan(
     known = remembered.checked_key(account_ids, window, flt)
     read = lambda: remembered.remembered_total_sql(account_ids, window, flt)  # noqa: E731
     if remembered.checked.get(known):
-        return Plan("remembered", False, read)
-    try:  # remembered already (by another worker): only its stale hours to count
-        budgeted = not remembered.held_rows(flt)
-    except DatabaseError:
-        budgeted = False
-    plan_ = Plan("counted", budgeted, plain_count, costly)
+        # Even read from its memory, a filter's stale hours are counted live, and writes
+        # can make every hour stale: a big window takes a slot on every path but two.
+        return Plan("remembered", True, read, costly)
+    plan_ = Plan("counted", True, plain_count, costly)
 
     def ask_then_count() -> tuple[str, list]:
         """Inside the budget's slot, so that a refused request has written nothing: a

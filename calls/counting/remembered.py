@@ -146,21 +146,12 @@ def remembered_total_sql(
 # Asking and remembering
 
 
-def held_rows(flt: Filter) -> int:
-    """The memo rows `flt` holds (0: asked at most once, evicted or forgotten): a filter
-    that holds some has only its stale hours to count when asked again."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cur:
-        cur.execute(f"SELECT rows FROM {FILTERS} WHERE filter_key = %s", [flt.key])
-        row = cur.fetchone()
-    return int(row[0]) if row else 0
-
-
 def note_ask(flt: Filter) -> int:
     """Note that the tenant asked for `flt` now; return how many times it has (1: the
     first ask). One upsert on the primary, by the filter's key. A new filter past the
     tenant's COUNT_MEMO_MAX_FILTERS makes the tenant forget its least recently asked
-    filters that hold nothing (first asks never asked again), so these rows are bounded
-    too."""
+    filters, with what they remember, so these rows are bounded too (a filter that holds
+    one memo row each must not escape the cap)."""
     with _own_statement(), connections[DEFAULT_DB_ALIAS].cursor() as cur:
         cur.execute(
             f"""INSERT INTO {FILTERS} AS f (tenant_id, filter_key, sql, asks, used)
@@ -172,11 +163,14 @@ def note_ask(flt: Filter) -> int:
         asks = int(cur.fetchone()[0])
         if asks == 1:
             cur.execute(
-                f"""DELETE FROM {FILTERS} WHERE filter_key IN (SELECT filter_key FROM {FILTERS}
-                WHERE tenant_id = %s ORDER BY used DESC OFFSET %s) AND rows = 0""",
+                f"""SELECT filter_key, rows FROM {FILTERS} WHERE tenant_id = %s
+                ORDER BY used DESC OFFSET %s""",
                 [flt.tenant, settings.COUNT_MEMO_MAX_FILTERS],
             )
-        return asks
+            past = cur.fetchall()
+    for _ in _forget_filters(past if asks == 1 else [], drop=True):
+        pass
+    return asks
 
 
 def remember(account_ids: list[int], window: hourly.Window, flt: Filter) -> int | None:

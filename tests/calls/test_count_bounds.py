@@ -119,15 +119,18 @@ def test_a_first_ask_over_a_window_too_big_for_one_count_is_remembered_at_once(s
     assert total == count and sum(_memo_rows().values()) > 0
 
 
-def test_a_tenant_notes_at_most_its_cap_of_filters_asked_once(spread):
+@pytest.mark.parametrize("asks", [1, 2], ids=["asked once", "remembered"])
+def test_a_tenant_notes_at_most_its_cap_of_filters(spread, asks):
     main, _ = spread
     with override_settings(COUNT_MEMO_MAX_FILTERS=3):
         for n in range(6):
-            _total(main, (Condition("bill_duration", "gte", 100 + n),))
+            for _ in range(asks):
+                _total(main, (Condition("bill_duration", "gte", 100 + n),))
     with connection.cursor() as cur:
         cur.execute(f"SELECT sql FROM {remembered.FILTERS} WHERE tenant_id = %s", [main.pk])
         kept = sorted(sql for (sql,) in cur.fetchall())
     assert len(kept) == 3 and all(any(f">= {n}" in s for s in kept) for n in (103, 104, 105))
+    assert set(_memo_rows()) <= set(_filter_rows())  # what they remembered went with them
 
 
 # --- the budget ------------------------------------------------------------------------------
@@ -170,15 +173,26 @@ def test_an_expensive_count_over_the_budget_is_a_429_and_other_tenants_go_on(spr
 
 
 @override_settings(COUNT_BUDGET_MIN_CALLS=0, COUNT_BUDGET_SLOTS=1)
-def test_a_filter_remembered_already_needs_no_slot_on_another_worker(spread):
+def test_a_remembered_filter_over_a_big_window_needs_a_slot_too(spread):
+    """Its stale hours are counted live, and writes into past hours can make them all
+    stale: a remembered filter is no way around the budget (a hostile tenant's)."""
     main, _ = spread
     _ask_twice(main, FILTERS[0])
-    remembered.checked.clear()  # another worker: it has not checked this filter lately
-    other = _hold_slots(main, 1)
-    try:
-        assert _total(main, FILTERS[0])[0] == _total(main, FILTERS[0])[1]
-    finally:
-        other.close()
+    for fresh_worker in (True, False):
+        if fresh_worker:
+            remembered.checked.clear()
+        other = _hold_slots(main, 1)
+        try:
+            with pytest.raises(budget.CountingBusy):
+                _total(main, FILTERS[0])
+        finally:
+            other.close()
+    with override_settings(COUNT_BUDGET_MIN_CALLS=100_000):  # a small window goes on
+        other = _hold_slots(main, 1)
+        try:
+            assert _total(main, FILTERS[0])[0] == _total(main, FILTERS[0])[1]
+        finally:
+            other.close()
 
 
 @override_settings(COUNT_BUDGET_MIN_CALLS=0, COUNT_BUDGET_SLOTS=2)
