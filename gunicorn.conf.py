@@ -62,6 +62,12 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 1_000)
 limit_request_line = 8190
 limit_request_field_size = 8190
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+# gunicorn 25.1+ opens a control socket at one path per user ($XDG_RUNTIME_DIR, or
+# ~/.gunicorn/gunicorn.ctl): several instances on one host (the suite's servers, the
+# benchmark's, two releases side by side) would share it, and one instance's control
+# could reach another (a probe's server got a SIGTERM it was never sent). This server is
+# managed by signals (HUP, TERM: docs/production.md), so the socket is off.
+control_socket_disable = True
 
 # The app writes its own JSON access line per request (logger cdrapi.access, with api_id).
 # gunicorn's line is off unless GUNICORN_ACCESS_LOG names a file or "-" (stderr); it
