@@ -57,7 +57,7 @@ _ANSWERED = {("gt", 0): True, ("gte", 1): True, ("exact", 0): False, ("lte", 0):
 _NUMBERS = {"from_number_norm", "to_number_norm"}
 # A first ask over more calls than this is remembered at once, in steps that each finish
 # inside the API's statement timeout, instead of one plain COUNT that might not (a
-# CarrierX total over 90 days of a big tree: 3M calls). About 400 ms of a parallel
+# CarrierX total over 90 days of a big tree: 3M calls). About 400 ms of a serial
 # index-only COUNT on the benchmark's machine.
 FIRST_ASK_MAX_CALLS = 1_200_000
 
