@@ -120,6 +120,14 @@ class MemoDifference:
     sql: str  # the filter
 
 
+# A memo row `m` a total would read: its hour's total and epoch are still those it was
+# remembered with (remembered.py, "A remembered hour is used while ...").
+_FRESH = f"""(m.total = (SELECT coalesce(sum(c.calls), 0) FROM {TABLE} c
+        WHERE c.account_id = m.account_id AND c.hour = m.hour)
+    AND m.epoch = coalesce((SELECT e.epoch FROM {remembered.EPOCH} e
+        WHERE e.account_id = m.account_id AND e.hour = m.hour), 0))"""
+
+
 def check_memo(*, sample: int, repair: bool = False) -> tuple[int, list[MemoDifference]]:
     """Re-count `sample` remembered rows, drawn at random among those a total would read
     (their hour's signature unchanged); return how many were checked and those that
@@ -129,11 +137,7 @@ def check_memo(*, sample: int, repair: bool = False) -> tuple[int, list[MemoDiff
         cur.execute(
             f"""SELECT m.filter_key, m.account_id, m.hour, m.calls, f.sql
             FROM {remembered.MEMO} m JOIN {remembered.FILTERS} f USING (filter_key)
-            WHERE m.total = (SELECT coalesce(sum(c.calls), 0) FROM {TABLE} c
-                             WHERE c.account_id = m.account_id AND c.hour = m.hour)
-            AND m.epoch = coalesce((SELECT e.epoch FROM {remembered.EPOCH} e
-                                    WHERE e.account_id = m.account_id AND e.hour = m.hour), 0)
-            ORDER BY random() LIMIT %s""",
+            WHERE {_FRESH} ORDER BY random() LIMIT %s""",
             [sample],
         )
         rows = cur.fetchall()
@@ -143,11 +147,7 @@ def check_memo(*, sample: int, repair: bool = False) -> tuple[int, list[MemoDiff
             cur.execute(
                 f"""SELECT m.calls, (SELECT count(*) FROM calls_call WHERE account_id = %s
                     AND end_time >= %s AND end_time < %s + interval '1 hour'
-                    AND ({sql.replace("%", "%%")})),
-                    m.total = (SELECT coalesce(sum(c.calls), 0) FROM {TABLE} c
-                               WHERE c.account_id = m.account_id AND c.hour = m.hour)
-                    AND m.epoch = coalesce((SELECT e.epoch FROM {remembered.EPOCH} e
-                        WHERE e.account_id = m.account_id AND e.hour = m.hour), 0)
+                    AND ({sql.replace("%", "%%")})), {_FRESH}
                 FROM {remembered.MEMO} m
                 WHERE m.filter_key = %s AND m.account_id = %s AND m.hour = %s""",
                 [account_id, hour, hour, key, account_id, hour],
